@@ -1,0 +1,98 @@
+# warden — build, test, run. `make` builds build/warden; see README.md for the rest.
+CC ?= cc
+PKGS := libmicrohttpd libcurl jansson sqlite3 yaml-0.1 libhs
+# Debian packages the build, tests and `make run` need (make deps installs the missing ones).
+DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
+	libsqlite3-dev libyaml-dev libvectorscan-dev liblinear-dev nodejs npm curl wrk \
+	clang libclang-rt-14-dev clang-format cppcheck
+
+BUILD ?= build
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wformat=2 -Wvla
+CPPFLAGS += -Isrc -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear -lpthread -lm
+override CFLAGS += -std=c11 $(WARN) -MMD -MP
+
+LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps run test test-unit test-integration test-asan lint fmt bench fuzz clean
+
+all: $(BUILD)/warden
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libwarden.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/warden: $(BUILD)/src/main.o $(BUILD)/libwarden.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwarden.a tests/unit/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libwarden.a $(LDLIBS)
+
+# Installs every Debian package the build needs when one is missing, then the npm packages the
+# integration tests use (the official openai client). Needs root (or sudo) the first time.
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@[ -d node_modules/openai ] || npm ci --no-audit --no-fund --loglevel=error
+
+run: deps all
+	@bash tests/run-demo.sh
+
+test-unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; exit $$fail
+
+test-integration: $(BUILD)/warden
+	@[ -d node_modules/openai ] || npm ci --no-audit --no-fund --loglevel=error
+	WARDEN_BIN=$(abspath $(BUILD)/warden) node --test --test-concurrency=1 tests/integration/
+
+test: deps
+	$(MAKE) all
+	$(MAKE) test-unit
+	$(MAKE) test-integration
+
+# Same tests, built with AddressSanitizer and UndefinedBehaviorSanitizer in build-asan/.
+test-asan: deps
+	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		LDFLAGS="-fsanitize=address,undefined" all test-unit test-integration
+
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libwarden.a
+	clang $(CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libwarden.a $(LDLIBS)
+
+# Builds the libFuzzer targets and runs each for FUZZ_SECONDS (default 30) on its seed corpus.
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
+		$$f -max_total_time=$${FUZZ_SECONDS:-30} build-fuzz/corpus/$$n tests/fuzz/seeds/$$n || exit 1; done
+
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+lint:
+	clang-format --dry-run -Werror $(C_FILES)
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+		--suppress=missingIncludeSystem -Isrc src
+	@! grep -nE '\b(sprintf|strcpy|strcat|gets|atoi|atol)\s*\(' $(C_FILES) || \
+		{ echo "banned function (use snprintf, memcpy with a length, strtol)"; exit 1; }
+
+fmt:
+	clang-format -i $(C_FILES)
+
+bench: deps all
+	@bash bench/run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d

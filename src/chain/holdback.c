@@ -1,0 +1,171 @@
+/* holdback.c — the release queue of a streamed response; see holdback.h. Streams are few (one
+ * per choice, plus one per tool call), so they live in a small array searched linearly. */
+#include "chain/holdback.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+
+struct stream {
+	int choice, tool;
+	size_t seen; /* bytes of text seen so far */
+	int finished;
+};
+
+struct mark {
+	size_t stream; /* index into streams */
+	size_t end;    /* stream offset just past this event's text */
+};
+
+struct event {
+	char *raw;
+	size_t len;
+	struct mark *marks;
+	size_t nmarks;
+};
+
+struct wd_holdq {
+	size_t holdback, max_bytes, bytes;
+	struct stream *streams;
+	size_t nstreams;
+	struct event *ev; /* ring-less FIFO: [head, n) are pending */
+	size_t head, n, cap;
+};
+
+struct wd_holdq *wd_holdq_new(size_t holdback, size_t max_bytes)
+{
+	struct wd_holdq *q = calloc(1, sizeof *q);
+	if (q) {
+		q->holdback = holdback;
+		q->max_bytes = max_bytes;
+	}
+	return q;
+}
+
+static void free_event(struct event *e)
+{
+	free(e->raw);
+	free(e->marks);
+}
+
+void wd_holdq_drop(struct wd_holdq *q)
+{
+	for (size_t i = q->head; i < q->n; i++)
+		free_event(&q->ev[i]);
+	q->head = q->n = 0;
+	q->bytes = 0;
+}
+
+void wd_holdq_free(struct wd_holdq *q)
+{
+	if (!q)
+		return;
+	wd_holdq_drop(q);
+	free(q->ev);
+	free(q->streams);
+	free(q);
+}
+
+size_t wd_holdq_pending(const struct wd_holdq *q)
+{
+	return q->n - q->head;
+}
+
+static long find_stream(struct wd_holdq *q, int choice, int tool)
+{
+	for (size_t i = 0; i < q->nstreams; i++) {
+		if (q->streams[i].choice == choice && q->streams[i].tool == tool)
+			return (long)i;
+	}
+	struct stream *s = realloc(q->streams, (q->nstreams + 1) * sizeof *s);
+	if (!s)
+		return -1;
+	q->streams = s;
+	s[q->nstreams] = (struct stream){choice, tool, 0, 0};
+	return (long)q->nstreams++;
+}
+
+int wd_holdq_push(struct wd_holdq *q, const char *raw, size_t len, const struct wd_delta *d,
+		  size_t nd)
+{
+	if (len > q->max_bytes - q->bytes)
+		return WD_ETOOBIG;
+	if (q->n == q->cap) {
+		if (q->head > 0) { /* compact before growing */
+			memmove(q->ev, q->ev + q->head, (q->n - q->head) * sizeof *q->ev);
+			q->n -= q->head;
+			q->head = 0;
+		}
+		if (q->n == q->cap) {
+			size_t cap = q->cap ? q->cap * 2 : 16;
+			struct event *p = realloc(q->ev, cap * sizeof *p);
+			if (!p)
+				return WD_ENOMEM;
+			q->ev = p;
+			q->cap = cap;
+		}
+	}
+	struct event e = {0};
+	e.raw = malloc(len ? len : 1);
+	e.marks = nd ? calloc(nd, sizeof *e.marks) : NULL;
+	if (!e.raw || (nd && !e.marks)) {
+		free_event(&e);
+		return WD_ENOMEM;
+	}
+	memcpy(e.raw, raw, len);
+	e.len = len;
+	for (size_t i = 0; i < nd; i++) {
+		long s = find_stream(q, d[i].choice, d[i].kind == WD_DELTA_CONTENT ||
+							     d[i].kind == WD_DELTA_REFUSAL
+						     ? -1
+						     : d[i].tool);
+		if (s < 0) {
+			free_event(&e);
+			return WD_ENOMEM;
+		}
+		q->streams[s].seen += d[i].len;
+		e.marks[e.nmarks++] = (struct mark){(size_t)s, q->streams[s].seen};
+	}
+	q->ev[q->n++] = e;
+	q->bytes += len;
+	return WD_OK;
+}
+
+void wd_holdq_finish_choice(struct wd_holdq *q, int choice)
+{
+	for (size_t i = 0; i < q->nstreams; i++) {
+		if (q->streams[i].choice == choice)
+			q->streams[i].finished = 1;
+	}
+}
+
+static int is_safe(const struct wd_holdq *q, const struct event *e)
+{
+	for (size_t i = 0; i < e->nmarks; i++) {
+		const struct stream *s = &q->streams[e->marks[i].stream];
+		if (!s->finished && s->seen - e->marks[i].end < q->holdback)
+			return 0;
+	}
+	return 1;
+}
+
+int wd_holdq_release(struct wd_holdq *q, struct wd_buf *out, int all)
+{
+	int released = 0;
+	while (q->head < q->n) {
+		struct event *e = &q->ev[q->head];
+		if (!all && !is_safe(q, e))
+			break;
+		int rc = wd_buf_append(out, e->raw, e->len);
+		if (rc)
+			return rc;
+		q->bytes -= e->len;
+		free_event(e);
+		q->head++;
+		released++;
+	}
+	if (q->head == q->n)
+		q->head = q->n = 0;
+	return released;
+}

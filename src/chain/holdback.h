@@ -1,0 +1,33 @@
+/* holdback.h — the release queue of a streamed response ("no unchecked byte leaves").
+ * Each SSE event is queued with the text it adds to each stream of text (a choice's content, or
+ * one of its tool calls' arguments). An event is released, in order, once every stream it
+ * touched has grown by at least `holdback` bytes beyond it, or has finished — so a match that
+ * ends later, but starts inside this event, is still caught before any of its bytes leave.
+ * Pure logic: no I/O. */
+#ifndef WD_CHAIN_HOLDBACK_H
+#define WD_CHAIN_HOLDBACK_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "openai/exchange.h"
+
+struct wd_holdq;
+
+/* holdback: bytes per stream to keep (SIZE_MAX: release nothing until finished). max_bytes
+ * bounds what may wait in the queue. */
+struct wd_holdq *wd_holdq_new(size_t holdback, size_t max_bytes);
+void wd_holdq_free(struct wd_holdq *q);
+/* Queues a copy of the event's raw bytes with its deltas. WD_ETOOBIG past max_bytes. */
+int wd_holdq_push(struct wd_holdq *q, const char *raw, size_t len, const struct wd_delta *d,
+		  size_t nd);
+/* The choice's text is complete (finish_reason seen). */
+void wd_holdq_finish_choice(struct wd_holdq *q, int choice);
+/* Appends the raw bytes of every leading safe event to out (all: every event) and drops them
+ * from the queue. Returns the number of events released, or < 0 (out full). */
+int wd_holdq_release(struct wd_holdq *q, struct wd_buf *out, int all);
+/* Discards every queued event (the stream was blocked). */
+void wd_holdq_drop(struct wd_holdq *q);
+size_t wd_holdq_pending(const struct wd_holdq *q);
+
+#endif

@@ -1,0 +1,385 @@
+/* pattern.c — the `pattern` checker: a list of regular expressions compiled once into a
+ * vectorscan database. Whole texts (requests, non-streamed answers) are scanned in block mode;
+ * streamed answers in streaming mode, one stream per choice/tool call, so a phrase split across
+ * chunks is still found. The holdback it asks for is the longest possible match minus one byte
+ * (`window` when a pattern is unbounded), so no byte of a match leaves before it is seen.
+ *
+ * config: patterns: [regex | {id, regex, category}], case_insensitive (true), category
+ * ("custom"), window (256), excerpt (true: keep up to 80 bytes of the match as evidence; set
+ * false for secrets). */
+#include <hs/hs.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/checker.h"
+#include "checkers/checkers.h"
+#include "core/err.h"
+
+#define EXCERPT_MAX 80
+
+struct rule {
+	char *id;
+	char *category;
+};
+
+struct pattern {
+	hs_database_t *block, *stream;
+	struct rule *rules;
+	size_t nrules;
+	size_t holdback;
+	int excerpt;
+};
+
+struct text_stream {
+	int choice, tool;
+	hs_stream_t *hs;
+	size_t offset; /* bytes scanned so far */
+};
+
+struct pattern_state {
+	struct text_stream *s;
+	size_t n;
+};
+
+/* Scratch space is per thread; it is grown for whichever database is scanned next. */
+static __thread hs_scratch_t *scratch;
+
+static hs_scratch_t *scratch_for(const hs_database_t *db)
+{
+	if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
+		return NULL;
+	return scratch;
+}
+
+struct hit {
+	int found;
+	unsigned id;
+	unsigned long long from, to;
+};
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+		    void *ctx)
+{
+	struct hit *h = ctx;
+	h->found = 1;
+	h->id = id;
+	h->from = from;
+	h->to = to;
+	return 1; /* the first match decides; stop scanning */
+}
+
+static void pattern_destroy(void *self)
+{
+	struct pattern *p = self;
+	if (!p)
+		return;
+	hs_free_database(p->block);
+	hs_free_database(p->stream);
+	for (size_t i = 0; i < p->nrules; i++) {
+		free(p->rules[i].id);
+		free(p->rules[i].category);
+	}
+	free(p->rules);
+	free(p);
+}
+
+static char *fmt_err(const char *fmt, const char *a, long i)
+{
+	char buf[512];
+	snprintf(buf, sizeof buf, fmt, i, a);
+	return strdup(buf);
+}
+
+static int pattern_init(const json_t *conf, void **self, char **err)
+{
+	static const char *const keys[] = {"patterns", "case_insensitive", "category", "window",
+					   "excerpt"};
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)conf, key, v)
+	{
+		size_t k = 0;
+		while (k < sizeof keys / sizeof keys[0] && strcmp(keys[k], key) != 0)
+			k++;
+		if (k == sizeof keys / sizeof keys[0]) {
+			char buf[256];
+			snprintf(buf, sizeof buf,
+				 "%s: unknown key (known: patterns, case_insensitive, category, "
+				 "window, excerpt)",
+				 key);
+			*err = strdup(buf);
+			return WD_EINVAL;
+		}
+	}
+	const json_t *pats = json_object_get(conf, "patterns");
+	if (!json_is_array(pats) || json_array_size(pats) == 0) {
+		*err = strdup("patterns: a non-empty list of regular expressions is required");
+		return WD_EINVAL;
+	}
+	const json_t *ci = json_object_get(conf, "case_insensitive");
+	const json_t *cat = json_object_get(conf, "category");
+	const json_t *win = json_object_get(conf, "window");
+	const json_t *exc = json_object_get(conf, "excerpt");
+	if ((ci && !json_is_boolean(ci)) || (exc && !json_is_boolean(exc))) {
+		*err = strdup(ci && !json_is_boolean(ci) ? "case_insensitive: must be true or false"
+							 : "excerpt: must be true or false");
+		return WD_EINVAL;
+	}
+	if (cat && (!json_is_string(cat) || !json_string_length(cat))) {
+		*err = strdup("category: must be a non-empty string");
+		return WD_EINVAL;
+	}
+	if (win && (!json_is_integer(win) || json_integer_value(win) < 1 ||
+		    json_integer_value(win) > 1 << 20)) {
+		*err = strdup("window: must be an integer from 1 to 1048576");
+		return WD_EINVAL;
+	}
+
+	size_t n = json_array_size(pats);
+	struct pattern *p = calloc(1, sizeof *p);
+	const char **exprs = calloc(n, sizeof *exprs);
+	unsigned *flags = calloc(n, sizeof *flags), *ids = calloc(n, sizeof *ids);
+	int rc = WD_ENOMEM;
+	if (!p || !exprs || !flags || !ids || !(p->rules = calloc(n, sizeof *p->rules)))
+		goto out;
+	p->excerpt = exc ? json_is_true(exc) : 1;
+	size_t window = win ? (size_t)json_integer_value(win) : 256;
+	unsigned base = HS_FLAG_DOTALL | (ci && json_is_false(ci) ? 0 : HS_FLAG_CASELESS);
+	rc = WD_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *it = json_array_get(pats, i);
+		const json_t *re = it, *rid = NULL, *rcat = NULL;
+		if (json_is_object(it)) {
+			re = json_object_get(it, "regex");
+			rid = json_object_get(it, "id");
+			rcat = json_object_get(it, "category");
+		}
+		if (!json_is_string(re) || !json_string_length(re) ||
+		    (rid && !json_is_string(rid)) || (rcat && !json_is_string(rcat))) {
+			*err = fmt_err("patterns[%ld]: must be a regular expression or {id, regex, "
+				       "category} with string values%s",
+				       "", (long)i);
+			goto out;
+		}
+		exprs[i] = json_string_value(re);
+		flags[i] = base | HS_FLAG_SOM_LEFTMOST;
+		ids[i] = (unsigned)i;
+		char idbuf[32];
+		snprintf(idbuf, sizeof idbuf, "pattern-%zu", i);
+		p->rules[i].id = strdup(rid ? json_string_value(rid) : idbuf);
+		p->rules[i].category =
+			strdup(rcat ? json_string_value(rcat) : cat ? json_string_value(cat) : "custom");
+		p->nrules = i + 1;
+
+		hs_expr_info_t *info = NULL;
+		hs_compile_error_t *ce = NULL;
+		if (hs_expression_info(exprs[i], base, &info, &ce) != HS_SUCCESS) {
+			*err = fmt_err("patterns[%ld]: %s", ce->message, (long)i);
+			hs_free_compile_error(ce);
+			goto out;
+		}
+		size_t need = info->max_width == UINT_MAX ? window : info->max_width - 1;
+		if (info->min_width == 0) {
+			free(info);
+			*err = fmt_err("patterns[%ld]: matches the empty string%s", "", (long)i);
+			goto out;
+		}
+		free(info);
+		if (need > p->holdback)
+			p->holdback = need;
+	}
+	hs_compile_error_t *ce = NULL;
+	if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &p->block, &ce) !=
+		    HS_SUCCESS ||
+	    hs_compile_multi(exprs, flags, ids, (unsigned)n,
+			     HS_MODE_STREAM | HS_MODE_SOM_HORIZON_LARGE, NULL, &p->stream,
+			     &ce) != HS_SUCCESS) {
+		*err = fmt_err("patterns[%ld]: %s", ce->message, ce->expression < 0 ? 0 : ce->expression);
+		hs_free_compile_error(ce);
+		goto out;
+	}
+	rc = WD_OK;
+out:
+	free(exprs);
+	free(flags);
+	free(ids);
+	if (rc) {
+		pattern_destroy(p);
+		p = NULL;
+		if (!*err)
+			*err = strdup(wd_strerror(rc));
+	}
+	*self = p;
+	return rc;
+}
+
+/* Fills v from a hit in text[0..len) (the match may start before text for streams: clipped). */
+static void report(const struct pattern *p, const struct hit *h, const char *text, size_t len,
+		   size_t text_offset, int choice, int msg, struct wd_verdict *v)
+{
+	const struct rule *r = &p->rules[h->id];
+	v->score = 1.0;
+	v->choice = choice;
+	snprintf(v->category, sizeof v->category, "%s", r->category);
+	json_t *ev = json_pack("{s:s,s:[I,I]}", "rule", r->id, "span", (json_int_t)h->from,
+			       (json_int_t)h->to);
+	if (msg >= 0)
+		json_object_set_new(ev, "message", json_integer(msg));
+	if (p->excerpt && text) {
+		size_t from = h->from > text_offset ? (size_t)(h->from - text_offset) : 0;
+		size_t to = (size_t)(h->to - text_offset);
+		if (to > len)
+			to = len;
+		if (to - from > EXCERPT_MAX)
+			to = from + EXCERPT_MAX;
+		json_object_set_new(ev, "excerpt", json_stringn_nocheck(text + from, to - from));
+	}
+	v->evidence = ev;
+}
+
+static int scan_text(const struct pattern *p, const char *text, size_t len, struct hit *h)
+{
+	hs_scratch_t *s = scratch_for(p->block);
+	if (!s)
+		return WD_ENOMEM;
+	hs_error_t e = hs_scan(p->block, text, (unsigned)len, 0, s, on_match, h);
+	return e == HS_SUCCESS || e == HS_SCAN_TERMINATED ? WD_OK : WD_EIO;
+}
+
+/* Scans every text part and tool-call argument of msgs; reports the first hit. */
+static int scan_messages(const struct pattern *p, const struct wd_message *msgs, size_t n,
+			 struct wd_verdict *v)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct wd_message *m = &msgs[i];
+		for (size_t j = 0; j < m->nparts + m->ncalls; j++) {
+			const char *t;
+			size_t len;
+			if (j < m->nparts) {
+				if (m->parts[j].kind != WD_PART_TEXT)
+					continue;
+				t = m->parts[j].text;
+				len = m->parts[j].len;
+			} else {
+				t = m->calls[j - m->nparts].arguments;
+				len = m->calls[j - m->nparts].arguments_len;
+			}
+			if (!t || len > UINT_MAX)
+				continue;
+			struct hit h = {0};
+			int rc = scan_text(p, t, len, &h);
+			if (rc)
+				return rc;
+			if (h.found) {
+				report(p, &h, t, len, 0, m->choice, (int)i, v);
+				return WD_OK;
+			}
+		}
+	}
+	return WD_OK;
+}
+
+static int pattern_check_request(void *self, struct wd_check_ctx *c, const struct wd_exchange *x,
+				 struct wd_verdict *v)
+{
+	return scan_messages(self, x->msgs, x->nmsgs, v);
+}
+
+static int pattern_check_chunk(void *self, struct wd_check_ctx *c, const struct wd_delta *d,
+			       struct wd_verdict *v)
+{
+	struct pattern *p = self;
+	struct pattern_state *st = c->state;
+	if (!st) {
+		st = c->state = calloc(1, sizeof *st);
+		if (!st)
+			return WD_ENOMEM;
+	}
+	int tool = d->kind == WD_DELTA_CONTENT || d->kind == WD_DELTA_REFUSAL ? -1 : d->tool;
+	struct text_stream *ts = NULL;
+	for (size_t i = 0; i < st->n; i++) {
+		if (st->s[i].choice == d->choice && st->s[i].tool == tool)
+			ts = &st->s[i];
+	}
+	if (!ts) {
+		struct text_stream *grown = realloc(st->s, (st->n + 1) * sizeof *grown);
+		if (!grown)
+			return WD_ENOMEM;
+		st->s = grown;
+		ts = &st->s[st->n];
+		*ts = (struct text_stream){d->choice, tool, NULL, 0};
+		if (hs_open_stream(p->stream, 0, &ts->hs) != HS_SUCCESS)
+			return WD_ENOMEM;
+		st->n++;
+	}
+	if (d->len > UINT_MAX)
+		return WD_ETOOBIG;
+	hs_scratch_t *s = scratch_for(p->stream);
+	if (!s)
+		return WD_ENOMEM;
+	struct hit h = {0};
+	hs_error_t e = hs_scan_stream(ts->hs, d->text, (unsigned)d->len, 0, s, on_match, &h);
+	size_t at = ts->offset;
+	ts->offset += d->len;
+	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+		return WD_EIO;
+	if (h.found)
+		report(p, &h, d->text, d->len, at, d->choice, -1, v);
+	return WD_OK;
+}
+
+static void close_streams(struct pattern_state *st, hs_scratch_t *s, struct hit *h)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		struct hit one = {0};
+		hs_close_stream(st->s[i].hs, s, s ? on_match : NULL, &one);
+		if (one.found && !h->found)
+			*h = one;
+	}
+	free(st->s);
+	st->s = NULL;
+	st->n = 0;
+}
+
+static int pattern_finish(void *self, struct wd_check_ctx *c, const struct wd_exchange *x,
+			  struct wd_verdict *v)
+{
+	struct pattern *p = self;
+	struct pattern_state *st = c->state;
+	if (st && st->n) { /* a stream: flush end-anchored matches */
+		hs_scratch_t *s = scratch_for(p->stream);
+		struct hit h = {0};
+		close_streams(st, s, &h);
+		if (h.found)
+			report(p, &h, NULL, 0, 0, -1, -1, v);
+		return s ? WD_OK : WD_ENOMEM;
+	}
+	return scan_messages(p, x->out, x->nout, v);
+}
+
+static void pattern_release(void *self, void *state)
+{
+	struct pattern_state *st = state;
+	struct hit h = {0};
+	close_streams(st, NULL, &h);
+	free(st);
+}
+
+static size_t pattern_holdback(const void *self)
+{
+	return ((const struct pattern *)self)->holdback;
+}
+
+const struct wd_checker_type wd_checker_pattern = {
+	.name = "pattern",
+	.abi = WD_CHECKER_ABI,
+	.init = pattern_init,
+	.destroy = pattern_destroy,
+	.check_request = pattern_check_request,
+	.check_chunk = pattern_check_chunk,
+	.finish = pattern_finish,
+	.release = pattern_release,
+	.holdback = pattern_holdback,
+};

@@ -1,0 +1,1235 @@
+/* proxy.c — the guard proxy's I/O threads and transaction state machine; see proxy.h.
+ *
+ * A transaction (struct txn) is one client request. Its life:
+ *   RECEIVE   body arrives through the MHD access handler (bounded by the route's limit);
+ *   CHECK     request phase of the chain (may park on an async checker: connection suspended);
+ *   UPSTREAM  a curl easy handle on this thread's multi; the MHD connection stays suspended;
+ *   RESPOND   whole answers are checked then queued as one buffer; SSE answers are framed event
+ *             by event, checked, held back and released through a content-reader callback; other
+ *             routes' bodies are streamed through unchanged.
+ * The MHD connection is suspended whenever warden is waiting (checker, upstream, held-back
+ * text) and resumed when there is something to do, so nothing busy-waits. */
+#include "http/proxy.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chain/holdback.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "http/sse.h"
+#include "openai/errors.h"
+#include "openai/exchange.h"
+
+#define OUT_HIGH_WATER (1u << 20) /* pause upstream while this much waits for a slow client */
+#define READ_BLOCK 16384
+
+struct worker;
+
+enum txn_state { RECEIVE, CHECK, UPSTREAM, FINISH, DONE };
+enum body_mode { BODY_NONE, BODY_BUFFERED, BODY_SSE, BODY_RAW };
+
+struct header {
+	char *name, *value;
+};
+
+struct txn {
+	struct worker *w;
+	struct MHD_Connection *conn;
+	struct txn *next_waiting; /* list of txns parked on an async checker */
+	char request_id[40];
+	char method[16];
+	char client_addr[64];
+	enum wd_route route;
+	enum txn_state state;
+	int64_t t0_us;
+
+	struct wd_buf body; /* request body */
+	int too_big;
+	struct wd_exchange x;
+	int parsed;
+	struct wd_run *run;
+	int checked_route; /* chat/completions/responses: text the chain can read */
+
+	CURL *easy;
+	struct curl_slist *req_headers;
+	char *url;
+	long upstream_status;
+	struct header *hdrs; /* upstream response headers to pass on */
+	size_t nhdrs;
+	int headers_done;
+	char content_type[128];
+	enum body_mode mode;
+	int upstream_done;
+	CURLcode curl_result;
+	int aborted; /* we stopped the transfer ourselves (block, limit) */
+	int paused;
+
+	struct wd_buf resp; /* BUFFERED: the whole upstream body */
+	struct wd_buf out;  /* SSE/RAW: bytes ready for the client */
+	struct wd_sse sse;
+	struct wd_holdq *hq;
+	char *stream_id, *stream_model;
+	long long stream_created;
+	int blocked;
+	int waiting_data; /* connection suspended inside the content reader */
+	int suspended;
+	int responded; /* a response has been queued */
+	int status_sent;
+};
+
+struct worker {
+	struct wd_proxy *p;
+	pthread_t thread;
+	int epfd, evfd, listen_fd;
+	struct MHD_Daemon *mhd;
+	int mhd_fd;
+	CURLM *multi;
+	int64_t curl_deadline_us; /* -1: no curl timer */
+	int active;               /* transactions in flight */
+	struct txn *waiting;      /* parked on async checkers */
+	pthread_mutex_t qlock;    /* guards wakeq: async checkers wake from other threads */
+	struct txn **wakeq;
+	size_t nwake, capwake;
+	uint64_t rng;
+};
+
+struct wd_proxy {
+	const struct wd_settings *s;
+	const struct wd_chain *ch;
+	struct worker *w;
+	int nw;
+	atomic_int stopping;
+	char *upstream_base; /* upstream URL without a trailing /v1 */
+	char *auth_header;   /* "Authorization: Bearer <key>" when an upstream key is configured */
+};
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- listening sockets ---- */
+
+int wd_listen_socket(const char *hostport, int reuseport, char *err, size_t errlen)
+{
+	char host[256];
+	unsigned short port;
+	if (wd_parse_hostport(hostport, host, sizeof host, &port)) {
+		snprintf(err, errlen, "bad listen address \"%s\" (want HOST:PORT)", hostport);
+		return -1;
+	}
+	char portstr[8];
+	snprintf(portstr, sizeof portstr, "%u", port);
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	int gai = getaddrinfo(host[0] ? host : NULL, portstr, &hints, &ai);
+	if (gai) {
+		snprintf(err, errlen, "cannot resolve %s: %s", hostport, gai_strerror(gai));
+		return -1;
+	}
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int one = 1;
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (reuseport)
+			setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+	}
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", hostport, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+/* ---- small helpers ---- */
+
+static void new_request_id(struct worker *w, char *buf, size_t len)
+{
+	/* xorshift64*: ids need to be unique, not secret */
+	uint64_t x = w->rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	w->rng = x;
+	snprintf(buf, len, "wd-%016llx", (unsigned long long)(x * 0x2545F4914F6CDD1DULL));
+}
+
+static int is_hop_header(const char *name)
+{
+	static const char *const hop[] = {"connection",	      "keep-alive", "proxy-connection",
+					  "proxy-authenticate", "proxy-authorization",
+					  "te",		      "trailer",    "transfer-encoding",
+					  "upgrade",	      "host",	    "content-length",
+					  "expect",	      "accept-encoding"};
+	for (size_t i = 0; i < sizeof hop / sizeof hop[0]; i++) {
+		if (strcasecmp(name, hop[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void resume(struct txn *t)
+{
+	if (t->suspended) {
+		t->suspended = 0;
+		t->waiting_data = 0;
+		MHD_resume_connection(t->conn);
+	}
+}
+
+static void suspend(struct txn *t)
+{
+	if (!t->suspended) {
+		t->suspended = 1;
+		MHD_suspend_connection(t->conn);
+	}
+}
+
+/* Queues a complete response (status, body, content type) and resumes the connection. */
+static void respond(struct txn *t, unsigned status, const char *body, size_t len,
+		    const char *ctype, int pass_headers)
+{
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return;
+	if (pass_headers) {
+		for (size_t i = 0; i < t->nhdrs; i++) {
+			if (strcasecmp(t->hdrs[i].name, "content-type") != 0)
+				MHD_add_response_header(r, t->hdrs[i].name, t->hdrs[i].value);
+		}
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(r, "x-warden-request-id", t->request_id);
+	MHD_queue_response(t->conn, status, r);
+	MHD_destroy_response(r);
+	t->responded = 1;
+	t->status_sent = (int)status;
+	t->state = DONE;
+	resume(t);
+}
+
+static void respond_error(struct txn *t, unsigned status, const char *message, const char *type,
+			  const char *code)
+{
+	char *body = wd_error_body(message, type, code, t->request_id, NULL, NULL);
+	const char *b = body ? body : "{\"error\":{\"message\":\"out of memory\"}}";
+	respond(t, status, b, strlen(b), "application/json", 0);
+	free(body);
+}
+
+static void log_outcomes(struct txn *t)
+{
+	if (!t->run)
+		return;
+	size_t n;
+	const struct wd_outcome *o = wd_run_outcomes(t->run, &n);
+	for (size_t i = 0; i < n; i++) {
+		wd_warn(t->request_id, "incident checker=%s category=%s action=%s phase=%s score=%.2f",
+			o[i].checker, o[i].category, wd_outcome_name(&o[i]),
+			wd_phase_name(o[i].phase), o[i].score);
+	}
+}
+
+/* ---- blocking ---- */
+
+/* The request was blocked: a content_filter error, or a refusal completion (on_block). */
+static void respond_blocked_request(struct txn *t)
+{
+	const struct wd_settings *s = t->w->p->s;
+	const struct wd_outcome *why = NULL;
+	wd_run_action(t->run, &why);
+	if (s->on_block == WD_ON_BLOCK_REFUSAL &&
+	    (t->route == WD_ROUTE_CHAT || t->route == WD_ROUTE_COMPLETIONS ||
+	     t->route == WD_ROUTE_RESPONSES)) {
+		char *body = wd_refusal_body(t->route, t->x.model, s->refusal_text, t->x.stream);
+		if (body) {
+			respond(t, 200, body, strlen(body),
+				t->x.stream ? "text/event-stream" : "application/json", 0);
+			free(body);
+			return;
+		}
+	}
+	char msg[256];
+	snprintf(msg, sizeof msg,
+		 "The request was blocked by warden's content policy (checker %s, category %s).",
+		 why ? why->checker : "?", why ? why->category : "?");
+	char *body = wd_error_body(msg, "invalid_request_error", "content_filter", t->request_id,
+				   why ? why->checker : NULL, why ? why->category : NULL);
+	respond(t, 400, body ? body : "{}", body ? strlen(body) : 2, "application/json", 0);
+	free(body);
+}
+
+/* ---- upstream ---- */
+
+static void start_upstream(struct txn *t);
+
+static size_t on_header(char *buf, size_t size, size_t n, void *arg)
+{
+	struct txn *t = arg;
+	size_t len = size * n;
+	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) { /* a status line: a new header block */
+		for (size_t i = 0; i < t->nhdrs; i++) {
+			free(t->hdrs[i].name);
+			free(t->hdrs[i].value);
+		}
+		t->nhdrs = 0;
+		t->content_type[0] = '\0';
+		return len;
+	}
+	if (len <= 2) { /* end of a header block */
+		long code = 0;
+		curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+		if (code >= 200)
+			t->headers_done = 1;
+		t->upstream_status = code;
+		return len;
+	}
+	const char *colon = memchr(buf, ':', len);
+	if (!colon)
+		return len;
+	size_t nl = (size_t)(colon - buf);
+	const char *v = colon + 1;
+	const char *end = buf + len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	char name[128];
+	if (nl == 0 || nl >= sizeof name)
+		return len;
+	memcpy(name, buf, nl);
+	name[nl] = '\0';
+	if (strcasecmp(name, "content-type") == 0)
+		snprintf(t->content_type, sizeof t->content_type, "%.*s", (int)(end - v), v);
+	if (is_hop_header(name) || strcasecmp(name, "content-encoding") == 0 || t->nhdrs >= 64)
+		return len;
+	struct header *h = realloc(t->hdrs, (t->nhdrs + 1) * sizeof *h);
+	if (!h)
+		return 0;
+	t->hdrs = h;
+	h[t->nhdrs].name = strdup(name);
+	h[t->nhdrs].value = strndup(v, (size_t)(end - v));
+	t->nhdrs++;
+	return len;
+}
+
+static ssize_t read_out(void *cls, uint64_t pos, char *buf, size_t max);
+
+/* The upstream's headers are in: choose how the body travels and, for streamed modes, start
+ * the client response now (time to first byte follows the upstream's). */
+static void begin_body(struct txn *t)
+{
+	const struct wd_proxy *p = t->w->p;
+	int sse = strncasecmp(t->content_type, "text/event-stream", 17) == 0;
+	if (sse && t->upstream_status < 300 && t->checked_route) {
+		t->mode = BODY_SSE;
+		wd_sse_init(&t->sse, p->s->max_event_bytes);
+		t->hq = wd_holdq_new(wd_chain_holdback(p->ch), p->s->max_response_bytes);
+	} else if (t->checked_route && t->upstream_status < 300 &&
+		   wd_chain_has_phase(p->ch, WD_PHASE_RESPONSE)) {
+		t->mode = BODY_BUFFERED;
+		return;
+	} else {
+		t->mode = BODY_RAW;
+	}
+	wd_buf_init(&t->out, SIZE_MAX / 2);
+	struct MHD_Response *r =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, READ_BLOCK, read_out, t, NULL);
+	if (!r)
+		return;
+	for (size_t i = 0; i < t->nhdrs; i++)
+		MHD_add_response_header(r, t->hdrs[i].name, t->hdrs[i].value);
+	MHD_add_response_header(r, "x-warden-request-id", t->request_id);
+	MHD_queue_response(t->conn, (unsigned)t->upstream_status, r);
+	MHD_destroy_response(r);
+	t->responded = 1;
+	t->status_sent = (int)t->upstream_status;
+	resume(t);
+}
+
+/* Ends a blocked stream: held text is dropped, the client gets a content_filter finish. */
+static void stop_stream(struct txn *t)
+{
+	const struct wd_outcome *why = NULL;
+	wd_run_action(t->run, &why);
+	wd_holdq_drop(t->hq);
+	char *blk = wd_stream_stop_block(t->route, t->stream_id, t->stream_model, t->stream_created,
+					 why ? why->choice : -1);
+	if (blk)
+		wd_buf_appendz(&t->out, blk);
+	free(blk);
+	if (t->route != WD_ROUTE_RESPONSES)
+		wd_buf_appendz(&t->out, "data: [DONE]\n\n");
+	t->blocked = 1;
+}
+
+static int on_event(void *ctx, const struct wd_sse_event *ev)
+{
+	struct txn *t = ctx;
+	if (t->blocked)
+		return 1;
+	struct wd_chunk c = {0};
+	char err[160];
+	int rc = WD_OK;
+	if (ev->data)
+		rc = wd_chunk_parse(&c, t->route, ev->event, ev->data, ev->data_len, err,
+				    sizeof err);
+	if (rc == WD_OK && c.json) {
+		if (!t->stream_id && c.id)
+			t->stream_id = strdup(c.id);
+		if (!t->stream_model && c.model)
+			t->stream_model = strdup(c.model);
+		if (c.created)
+			t->stream_created = c.created;
+	}
+	for (size_t i = 0; i < c.ndeltas; i++)
+		wd_run_chunk(t->run, &c.deltas[i]);
+	if (wd_run_action(t->run, NULL) == WD_BLOCK) {
+		wd_chunk_free(&c);
+		stop_stream(t);
+		return 1;
+	}
+	rc = wd_holdq_push(t->hq, ev->raw, ev->raw_len, c.deltas, c.ndeltas);
+	if (c.finish_reason) {
+		for (size_t i = 0; i < c.ndeltas; i++)
+			wd_holdq_finish_choice(t->hq, c.deltas[i].choice);
+		if (!c.ndeltas)
+			wd_holdq_finish_choice(t->hq, 0);
+	}
+	wd_chunk_free(&c);
+	if (rc)
+		return rc;
+	return wd_holdq_release(t->hq, &t->out, 0) < 0 ? WD_ENOMEM : 0;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct txn *t = arg;
+	size_t len = size * n;
+	if (!t->mode && t->headers_done)
+		begin_body(t);
+	switch (t->mode) {
+	case BODY_BUFFERED:
+		if (wd_buf_append(&t->resp, data, len)) {
+			t->too_big = 1;
+			t->aborted = 1;
+			return 0;
+		}
+		break;
+	case BODY_SSE:
+	case BODY_RAW:
+		if (t->out.len > OUT_HIGH_WATER) {
+			t->paused = 1;
+			return CURL_WRITEFUNC_PAUSE;
+		}
+		if (t->mode == BODY_RAW) {
+			if (wd_buf_append(&t->out, data, len))
+				return 0;
+		} else if (!t->blocked) {
+			int rc = wd_sse_feed(&t->sse, data, len, on_event, t);
+			if (t->blocked) {
+				t->aborted = 1;
+				if (t->waiting_data)
+					resume(t);
+				return 0; /* stop the upstream transfer */
+			}
+			if (rc) {
+				t->aborted = 1;
+				return 0;
+			}
+		}
+		if (t->out.len && t->waiting_data)
+			resume(t);
+		break;
+	case BODY_NONE:
+		break;
+	}
+	return len;
+}
+
+static void finish_response(struct txn *t);
+
+/* Runs the response phase's end and sends or completes the answer. */
+static void settle_response(struct txn *t)
+{
+	const struct wd_proxy *p = t->w->p;
+	if (t->mode == BODY_BUFFERED) {
+		enum wd_action a = wd_run_action(t->run, NULL);
+		const char *body = t->resp.data ? t->resp.data : "";
+		size_t len = t->resp.len;
+		char *rewritten = NULL;
+		if (a == WD_BLOCK && t->x.resp) {
+			const struct wd_outcome *why = NULL;
+			wd_run_action(t->run, &why);
+			wd_exchange_withhold(t->x.resp, t->route, why ? why->choice : -1);
+			rewritten = json_dumps(t->x.resp, JSON_COMPACT);
+			if (rewritten) {
+				body = rewritten;
+				len = strlen(rewritten);
+			}
+		}
+		respond(t, (unsigned)t->upstream_status, body, len,
+			t->content_type[0] ? t->content_type : "application/json", 1);
+		free(rewritten);
+		(void)p;
+		return;
+	}
+	/* SSE: release what is left, or end with content_filter */
+	if (t->mode == BODY_SSE && !t->blocked) {
+		if (wd_run_action(t->run, NULL) == WD_BLOCK)
+			stop_stream(t);
+		else
+			wd_holdq_release(t->hq, &t->out, 1);
+	}
+	t->state = DONE;
+	if (t->waiting_data)
+		resume(t);
+}
+
+static void park(struct txn *t)
+{
+	t->next_waiting = t->w->waiting;
+	t->w->waiting = t;
+}
+
+static void unpark(struct txn *t)
+{
+	for (struct txn **pp = &t->w->waiting; *pp; pp = &(*pp)->next_waiting) {
+		if (*pp == t) {
+			*pp = t->next_waiting;
+			break;
+		}
+	}
+	t->next_waiting = NULL;
+}
+
+static void finish_response(struct txn *t)
+{
+	t->state = FINISH;
+	int rc = wd_run_finish(t->run, &t->x);
+	if (rc == WD_AGAIN) {
+		park(t);
+		return;
+	}
+	settle_response(t);
+}
+
+/* curl finished the transfer (success, error, or our own abort). */
+static void upstream_done(struct txn *t, CURLcode res)
+{
+	struct worker *w = t->w;
+	t->upstream_done = 1;
+	t->curl_result = res;
+	curl_multi_remove_handle(w->multi, t->easy);
+	curl_easy_cleanup(t->easy);
+	t->easy = NULL;
+	if (!t->mode && t->headers_done && res == CURLE_OK)
+		begin_body(t); /* a response with an empty body */
+
+	if (t->mode == BODY_SSE) {
+		if (t->blocked) {
+			t->state = DONE;
+			if (t->waiting_data)
+				resume(t);
+			return;
+		}
+		if (res != CURLE_OK && !t->aborted) {
+			char msg[256];
+			snprintf(msg, sizeof msg,
+				 "data: {\"error\":{\"message\":\"upstream stream broken: %s\","
+				 "\"type\":\"upstream_error\",\"code\":null,\"param\":null}}\n\n",
+				 curl_easy_strerror(res));
+			/* checked text still goes out; the error event ends the stream */
+			if (wd_run_finish(t->run, &t->x) != WD_AGAIN &&
+			    wd_run_action(t->run, NULL) == WD_BLOCK) {
+				stop_stream(t);
+			} else {
+				wd_holdq_release(t->hq, &t->out, 1);
+				wd_buf_appendz(&t->out, msg);
+			}
+			t->state = DONE;
+			if (t->waiting_data)
+				resume(t);
+			return;
+		}
+		if (wd_sse_end(&t->sse) != WD_OK)
+			wd_warn(t->request_id, "upstream stream ended inside an event");
+		finish_response(t);
+		return;
+	}
+	if (t->mode == BODY_RAW) {
+		t->state = DONE;
+		if (t->waiting_data)
+			resume(t);
+		return;
+	}
+	/* nothing sent yet */
+	if (t->too_big) {
+		respond_error(t, 502, "upstream response exceeds limits.max_response_bytes",
+			      "upstream_error", "response_too_large");
+		return;
+	}
+	if (res != CURLE_OK) {
+		char msg[300];
+		int timeout = res == CURLE_OPERATION_TIMEDOUT;
+		snprintf(msg, sizeof msg, "upstream %s: %s", timeout ? "timed out" : "unreachable",
+			 curl_easy_strerror(res));
+		wd_warn(t->request_id, "%s", msg);
+		respond_error(t, timeout ? 504 : 502, msg, "upstream_error",
+			      timeout ? "upstream_timeout" : "upstream_unreachable");
+		return;
+	}
+	/* BUFFERED: parse and check the whole answer */
+	char err[200];
+	if (wd_exchange_parse_response(&t->x, t->resp.data ? t->resp.data : "", t->resp.len, err,
+				       sizeof err) != WD_OK) {
+		wd_warn(t->request_id, "upstream answer is not JSON: %s", err);
+		/* Unparseable text is still text: check it as one raw message. */
+	}
+	finish_response(t);
+}
+
+static void start_upstream(struct txn *t)
+{
+	struct worker *w = t->w;
+	const struct wd_proxy *p = w->p;
+	const struct wd_settings *s = p->s;
+	t->state = UPSTREAM;
+	wd_buf_init(&t->resp, s->max_response_bytes);
+	CURL *e = curl_easy_init();
+	if (!e) {
+		respond_error(t, 500, "cannot create upstream transfer", "server_error", NULL);
+		return;
+	}
+	t->easy = e;
+	curl_easy_setopt(e, CURLOPT_URL, t->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->req_headers);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->upstream_connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->upstream_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
+			 (s->upstream_idle_timeout_ms + 999) / 1000);
+	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (strcmp(t->method, "GET") == 0) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	} else {
+		if (strcmp(t->method, "POST") != 0)
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method);
+		if (strcmp(t->method, "POST") == 0 || t->body.len) {
+			curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body.data ? t->body.data : "");
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body.len);
+		}
+	}
+	if (curl_multi_add_handle(w->multi, e) != CURLM_OK) {
+		curl_easy_cleanup(e);
+		t->easy = NULL;
+		respond_error(t, 500, "cannot start upstream transfer", "server_error", NULL);
+		return;
+	}
+	suspend(t);
+}
+
+/* The request phase is decided: block, or go upstream. */
+static void after_request_phase(struct txn *t)
+{
+	if (t->run && wd_run_action(t->run, NULL) == WD_BLOCK) {
+		log_outcomes(t);
+		respond_blocked_request(t);
+		return;
+	}
+	start_upstream(t);
+}
+
+/* ---- MHD content reader: streamed bodies ---- */
+
+static ssize_t read_out(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct txn *t = cls;
+	if (t->out.len) {
+		size_t n = t->out.len < max ? t->out.len : max;
+		memcpy(buf, t->out.data, n);
+		wd_buf_consume(&t->out, n);
+		if (t->paused && t->out.len < OUT_HIGH_WATER / 2 && t->easy) {
+			t->paused = 0;
+			curl_easy_pause(t->easy, CURLPAUSE_CONT);
+		}
+		return (ssize_t)n;
+	}
+	if (t->state == DONE)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	t->waiting_data = 1;
+	suspend(t);
+	t->waiting_data = 1;
+	return 0;
+}
+
+/* ---- MHD access handler ---- */
+
+struct hdr_ctx {
+	struct txn *t;
+	const struct wd_proxy *p;
+	int failed;
+};
+
+static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	struct hdr_ctx *h = cls;
+	if (is_hop_header(key))
+		return MHD_YES;
+	if (strcasecmp(key, "authorization") == 0 && h->p->auth_header)
+		return MHD_YES; /* replaced by the configured upstream key */
+	size_t n = strlen(key) + strlen(value) + 3;
+	char *line = malloc(n);
+	if (!line) {
+		h->failed = 1;
+		return MHD_NO;
+	}
+	snprintf(line, n, "%s: %s", key, value);
+	struct curl_slist *l = curl_slist_append(h->t->req_headers, line);
+	free(line);
+	if (!l) {
+		h->failed = 1;
+		return MHD_NO;
+	}
+	h->t->req_headers = l;
+	return MHD_YES;
+}
+
+static void wake_txn(void *arg);
+
+static int prepare(struct txn *t, const char *url)
+{
+	const struct wd_proxy *p = t->w->p;
+	size_t n = strlen(p->upstream_base) + strlen(url) + 1;
+	const char *q = MHD_lookup_connection_value(t->conn, MHD_GET_ARGUMENT_KIND, NULL);
+	(void)q;
+	t->url = malloc(n);
+	if (!t->url)
+		return WD_ENOMEM;
+	snprintf(t->url, n, "%s%s", p->upstream_base, url);
+	struct hdr_ctx h = {t, p, 0};
+	MHD_get_connection_values(t->conn, MHD_HEADER_KIND, copy_header, &h);
+	if (h.failed)
+		return WD_ENOMEM;
+	struct curl_slist *l = t->req_headers;
+	if (p->auth_header)
+		l = curl_slist_append(l, p->auth_header);
+	if (l)
+		l = curl_slist_append(l, "Expect:");
+	if (!l)
+		return WD_ENOMEM;
+	t->req_headers = l;
+	return WD_OK;
+}
+
+/* MHD strips the query string from url; rebuild it for the upstream. */
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
+{
+	struct wd_buf *b = cls;
+	char *k = curl_easy_escape(NULL, key, 0);
+	char *v = value ? curl_easy_escape(NULL, value, 0) : NULL;
+	wd_buf_printf(b, "%c%s%s%s", b->len ? '&' : '?', k ? k : "", v ? "=" : "", v ? v : "");
+	curl_free(k);
+	curl_free(v);
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct worker *w = cls;
+	const struct wd_proxy *p = w->p;
+	struct txn *t = *con_cls;
+	if (!t) {
+		t = calloc(1, sizeof *t);
+		if (!t)
+			return MHD_NO;
+		*con_cls = t;
+		t->w = w;
+		t->conn = conn;
+		t->t0_us = now_us();
+		w->active++;
+		new_request_id(w, t->request_id, sizeof t->request_id);
+		snprintf(t->method, sizeof t->method, "%s", method);
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (ci && ci->client_addr) {
+			const struct sockaddr *sa = ci->client_addr;
+			if (sa->sa_family == AF_INET)
+				inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+					  t->client_addr, sizeof t->client_addr);
+			else if (sa->sa_family == AF_INET6)
+				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+					  t->client_addr, sizeof t->client_addr);
+		}
+		t->route = wd_route_of(method, url);
+		size_t limit = t->route == WD_ROUTE_FILES ? p->s->max_upload_bytes
+							  : p->s->max_body_bytes;
+		wd_buf_init(&t->body, limit);
+		if (t->route == WD_ROUTE__COUNT) {
+			char msg[300];
+			snprintf(msg, sizeof msg,
+				 "unknown path %.200s: warden proxies the OpenAI API under /v1/", url);
+			respond_error(t, 404, msg, "invalid_request_error", "not_found");
+			return MHD_YES;
+		}
+		const char *cl =
+			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		if (cl && strtoull(cl, NULL, 10) > limit) {
+			char msg[200];
+			snprintf(msg, sizeof msg, "request body of %s bytes exceeds the limit of %zu bytes",
+				 cl, limit);
+			respond_error(t, 413, msg, "invalid_request_error", "request_too_large");
+			t->too_big = 1;
+			return MHD_YES;
+		}
+		t->checked_route = t->route == WD_ROUTE_CHAT || t->route == WD_ROUTE_COMPLETIONS ||
+				   t->route == WD_ROUTE_RESPONSES;
+		return MHD_YES;
+	}
+	if (t->state != RECEIVE) {
+		*upload_data_size = 0; /* resumed after a response was queued, or a discarded body */
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!t->too_big && wd_buf_append(&t->body, upload_data, *upload_data_size))
+			t->too_big = 1;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (t->responded)
+		return MHD_YES;
+	/* the whole request is in */
+	if (t->too_big) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "request body exceeds the limit of %zu bytes", t->body.max);
+		respond_error(t, 413, msg, "invalid_request_error", "request_too_large");
+		return MHD_YES;
+	}
+	struct wd_buf path;
+	wd_buf_init(&path, 8192);
+	wd_buf_appendz(&path, url);
+	struct wd_buf args;
+	wd_buf_init(&args, 8192);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &args);
+	if (args.len)
+		wd_buf_append(&path, args.data, args.len);
+	wd_buf_free(&args);
+	int rc = prepare(t, path.data ? path.data : url);
+	wd_buf_free(&path);
+	if (rc) {
+		respond_error(t, 500, "out of memory", "server_error", NULL);
+		return MHD_YES;
+	}
+	int parse = t->route <= WD_ROUTE_MODERATIONS && strcmp(method, "POST") == 0;
+	if (parse) {
+		char err[300];
+		if (wd_exchange_parse_request(&t->x, t->route, t->body.data ? t->body.data : "",
+					      t->body.len, err, sizeof err) != WD_OK) {
+			respond_error(t, 400, err, "invalid_request_error", "invalid_request");
+			return MHD_YES;
+		}
+		t->parsed = 1;
+	}
+	t->run = wd_run_new(p->ch, t->request_id, wake_txn, t);
+	if (!t->run) {
+		respond_error(t, 500, "out of memory", "server_error", NULL);
+		return MHD_YES;
+	}
+	t->state = CHECK;
+	if (parse && wd_chain_has_phase(p->ch, WD_PHASE_REQUEST)) {
+		rc = wd_run_request(t->run, WD_PHASE_REQUEST, &t->x);
+		if (rc == WD_AGAIN) {
+			park(t);
+			suspend(t);
+			return MHD_YES;
+		}
+	}
+	after_request_phase(t);
+	return MHD_YES;
+}
+
+static void free_txn(struct txn *t)
+{
+	struct worker *w = t->w;
+	unpark(t);
+	if (t->easy) {
+		curl_multi_remove_handle(w->multi, t->easy);
+		curl_easy_cleanup(t->easy);
+	}
+	/* the run's release() fences async wakes; then no stale pointer can be queued */
+	wd_run_free(t->run);
+	pthread_mutex_lock(&w->qlock);
+	for (size_t i = 0; i < w->nwake; i++) {
+		if (w->wakeq[i] == t)
+			w->wakeq[i] = NULL;
+	}
+	pthread_mutex_unlock(&w->qlock);
+	curl_slist_free_all(t->req_headers);
+	for (size_t i = 0; i < t->nhdrs; i++) {
+		free(t->hdrs[i].name);
+		free(t->hdrs[i].value);
+	}
+	free(t->hdrs);
+	free(t->url);
+	free(t->stream_id);
+	free(t->stream_model);
+	wd_exchange_free(&t->x);
+	wd_buf_free(&t->body);
+	wd_buf_free(&t->resp);
+	wd_buf_free(&t->out);
+	if (t->mode == BODY_SSE)
+		wd_sse_free(&t->sse);
+	wd_holdq_free(t->hq);
+	w->active--;
+	free(t);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct txn *t = *con_cls;
+	if (!t)
+		return;
+	double ms = (double)(now_us() - t->t0_us) / 1000.0;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		wd_info(t->request_id, "%s %s client went away after %.1f ms", t->method,
+			wd_route_name(t->route < WD_ROUTE__COUNT ? t->route : WD_ROUTE_OTHER), ms);
+	if (t->state != DONE || !t->status_sent || t->status_sent >= 300 || t->run)
+		log_outcomes(t);
+	wd_info(t->request_id, "%s %s %d model=%s %.1f ms", t->method,
+		t->route < WD_ROUTE__COUNT ? wd_route_name(t->route) : "-", t->status_sent,
+		t->x.model ? t->x.model : "-", ms);
+	free_txn(t);
+	*con_cls = NULL;
+}
+
+/* ---- async checker wakes ---- */
+
+/* Called by wd_check_wake from any thread. */
+static void wake_txn(void *arg)
+{
+	struct txn *t = arg;
+	struct worker *w = t->w;
+	pthread_mutex_lock(&w->qlock);
+	if (w->nwake == w->capwake) {
+		size_t cap = w->capwake ? w->capwake * 2 : 16;
+		struct txn **q = realloc(w->wakeq, cap * sizeof *q);
+		if (q) {
+			w->wakeq = q;
+			w->capwake = cap;
+		}
+	}
+	if (w->nwake < w->capwake)
+		w->wakeq[w->nwake++] = t;
+	pthread_mutex_unlock(&w->qlock);
+	uint64_t one = 1;
+	ssize_t r = write(w->evfd, &one, sizeof one);
+	(void)r;
+}
+
+/* A parked transaction's checker answered or timed out: continue its phase. */
+static void continue_txn(struct txn *t, int expired)
+{
+	int rc = expired ? wd_run_expire(t->run) : wd_run_resume(t->run);
+	if (rc == WD_AGAIN)
+		return;
+	unpark(t);
+	if (t->state == CHECK)
+		after_request_phase(t);
+	else if (t->state == FINISH)
+		settle_response(t);
+}
+
+static void drain_wakes(struct worker *w)
+{
+	uint64_t v;
+	ssize_t r = read(w->evfd, &v, sizeof v);
+	(void)r;
+	for (;;) {
+		pthread_mutex_lock(&w->qlock);
+		struct txn *t = w->nwake ? w->wakeq[--w->nwake] : NULL;
+		int more = w->nwake > 0 || t;
+		pthread_mutex_unlock(&w->qlock);
+		if (!more)
+			break;
+		if (t)
+			continue_txn(t, 0);
+	}
+}
+
+static long expire_checks(struct worker *w)
+{
+	long next = -1;
+	for (struct txn *t = w->waiting, *nx; t; t = nx) {
+		nx = t->next_waiting;
+		long ms = wd_run_deadline_ms(t->run);
+		if (ms == 0) {
+			continue_txn(t, 1);
+			ms = wd_run_deadline_ms(t->run);
+		}
+		if (ms >= 0 && (next < 0 || ms < next))
+			next = ms;
+	}
+	return next;
+}
+
+/* ---- curl multi on our epoll ---- */
+
+static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct worker *w = userp;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, s, NULL);
+		curl_multi_assign(w->multi, s, NULL);
+		return 0;
+	}
+	struct epoll_event ev = {.data.fd = s};
+	if (what & CURL_POLL_IN)
+		ev.events |= EPOLLIN;
+	if (what & CURL_POLL_OUT)
+		ev.events |= EPOLLOUT;
+	if (socketp) {
+		epoll_ctl(w->epfd, EPOLL_CTL_MOD, s, &ev);
+	} else {
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, s, &ev) != 0 && errno == EEXIST)
+			epoll_ctl(w->epfd, EPOLL_CTL_MOD, s, &ev);
+		curl_multi_assign(w->multi, s, w); /* non-NULL: "registered" */
+	}
+	return 0;
+}
+
+static int on_curl_timer(CURLM *m, long ms, void *userp)
+{
+	struct worker *w = userp;
+	w->curl_deadline_us = ms < 0 ? -1 : now_us() + (int64_t)ms * 1000;
+	return 0;
+}
+
+static void check_curl_done(struct worker *w)
+{
+	CURLMsg *m;
+	int left;
+	while ((m = curl_multi_info_read(w->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		struct txn *t = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+		CURLcode res = m->data.result;
+		if (t)
+			upstream_done(t, res);
+	}
+}
+
+/* ---- the I/O thread ---- */
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct wd_proxy *p = w->p;
+	struct epoll_event evs[64];
+	int quiesced = 0;
+	int64_t drain_deadline = 0;
+	for (;;) {
+		if (atomic_load(&p->stopping)) {
+			if (!quiesced) {
+				MHD_socket ls = MHD_quiesce_daemon(w->mhd);
+				if (ls != MHD_INVALID_SOCKET)
+					close(ls);
+				quiesced = 1;
+				drain_deadline = now_us() + (int64_t)atomic_load(&p->stopping) * 1000;
+			}
+			if (w->active == 0 || now_us() > drain_deadline)
+				break;
+		}
+		long timeout = 100; /* also bounds how late a stop request is seen */
+		MHD_UNSIGNED_LONG_LONG mt;
+		if (MHD_get_timeout(w->mhd, &mt) == MHD_YES && (long long)mt < timeout)
+			timeout = (long)mt;
+		if (w->curl_deadline_us >= 0) {
+			int64_t ct = (w->curl_deadline_us - now_us() + 999) / 1000;
+			if (ct < timeout)
+				timeout = ct < 0 ? 0 : (long)ct;
+		}
+		if (w->waiting) {
+			long ct = expire_checks(w);
+			if (ct >= 0 && ct < timeout)
+				timeout = ct;
+		}
+		int n = epoll_wait(w->epfd, evs, 64, (int)timeout);
+		int running;
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == w->mhd_fd)
+				continue; /* MHD_run below */
+			if (fd == w->evfd) {
+				drain_wakes(w);
+				continue;
+			}
+			int flags = 0;
+			if (evs[i].events & EPOLLIN)
+				flags |= CURL_CSELECT_IN;
+			if (evs[i].events & EPOLLOUT)
+				flags |= CURL_CSELECT_OUT;
+			if (evs[i].events & (EPOLLERR | EPOLLHUP))
+				flags |= CURL_CSELECT_ERR;
+			curl_multi_socket_action(w->multi, fd, flags, &running);
+		}
+		if (w->curl_deadline_us >= 0 && now_us() >= w->curl_deadline_us) {
+			w->curl_deadline_us = -1;
+			curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		}
+		check_curl_done(w);
+		MHD_run(w->mhd);
+	}
+	return NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	size_t n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	wd_debug(NULL, "http: %s", msg);
+}
+
+static int start_worker(struct wd_proxy *p, struct worker *w, char *err, size_t errlen)
+{
+	w->p = p;
+	w->curl_deadline_us = -1;
+	pthread_mutex_init(&w->qlock, NULL);
+	if (getrandom(&w->rng, sizeof w->rng, 0) != sizeof w->rng || !w->rng)
+		w->rng = (uint64_t)now_us() | 1;
+	w->listen_fd = wd_listen_socket(p->s->listen, 1, err, errlen);
+	if (w->listen_fd < 0)
+		return WD_EIO;
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	w->mhd = MHD_start_daemon(
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0,
+		NULL, NULL, on_request, w, MHD_OPTION_LISTEN_SOCKET, w->listen_fd,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)120, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)131072,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	if (!w->mhd || w->epfd < 0 || w->evfd < 0) {
+		snprintf(err, errlen, "cannot start the HTTP server on %s", p->s->listen);
+		return WD_EIO;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	w->mhd_fd = di->epoll_fd;
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = w->mhd_fd};
+	epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->mhd_fd, &ev);
+	ev.data.fd = w->evfd;
+	epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev);
+	w->multi = curl_multi_init();
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, 256L);
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		snprintf(err, errlen, "cannot start an I/O thread");
+		return WD_EIO;
+	}
+	return WD_OK;
+}
+
+int wd_proxy_start(const struct wd_settings *s, const struct wd_chain *ch, struct wd_proxy **out,
+		   char *err, size_t errlen)
+{
+	struct wd_proxy *p = calloc(1, sizeof *p);
+	if (!p)
+		return WD_ENOMEM;
+	p->s = s;
+	p->ch = ch;
+	p->upstream_base = strdup(s->upstream_url);
+	size_t bl = strlen(p->upstream_base);
+	if (bl >= 3 && strcmp(p->upstream_base + bl - 3, "/v1") == 0)
+		p->upstream_base[bl - 3] = '\0';
+	if (s->upstream_api_key) {
+		size_t n = strlen(s->upstream_api_key) + 32;
+		p->auth_header = malloc(n);
+		snprintf(p->auth_header, n, "Authorization: Bearer %s", s->upstream_api_key);
+	}
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	p->nw = s->threads > 0 ? s->threads : (int)(ncpu > 0 ? ncpu : 1);
+	p->w = calloc((size_t)p->nw, sizeof *p->w);
+	for (int i = 0; i < p->nw; i++) {
+		int rc = start_worker(p, &p->w[i], err, errlen);
+		if (rc) {
+			p->nw = i + 1;
+			atomic_store(&p->stopping, 1);
+			wd_proxy_stop(p, 0);
+			return rc;
+		}
+	}
+	*out = p;
+	return WD_OK;
+}
+
+void wd_proxy_stop(struct wd_proxy *p, long drain_ms)
+{
+	if (!p)
+		return;
+	atomic_store(&p->stopping, drain_ms > 0 ? (int)drain_ms : 1);
+	for (int i = 0; i < p->nw; i++) {
+		struct worker *w = &p->w[i];
+		if (w->thread)
+			pthread_join(w->thread, NULL);
+		if (w->mhd) {
+			/* what is still in flight after the drain is cut off: resume so MHD can close */
+			MHD_stop_daemon(w->mhd);
+		} else if (w->listen_fd >= 0) {
+			close(w->listen_fd);
+		}
+		if (w->multi)
+			curl_multi_cleanup(w->multi);
+		if (w->epfd > 0)
+			close(w->epfd);
+		if (w->evfd > 0)
+			close(w->evfd);
+		free(w->wakeq);
+		pthread_mutex_destroy(&w->qlock);
+	}
+	free(p->w);
+	free(p->upstream_base);
+	free(p->auth_header);
+	free(p);
+}
