@@ -79,10 +79,27 @@ static int serve(int argc, char **argv)
 		wd_conf_free(conf);
 		return 1;
 	}
+	char host[256];
+	unsigned short port;
+	if ((listen && wd_parse_hostport(listen, host, sizeof host, &port)) ||
+	    (admin && wd_parse_hostport(admin, host, sizeof host, &port))) {
+		fprintf(stderr, "warden serve: %s: want HOST:PORT\n",
+			listen && wd_parse_hostport(listen, host, sizeof host, &port) ? "--listen"
+										: "--admin-listen");
+		goto out_conf;
+	}
+	if (upstream && strncmp(upstream, "http://", 7) != 0 && strncmp(upstream, "https://", 8) != 0) {
+		fprintf(stderr, "warden serve: --upstream: want an http:// or https:// URL\n");
+		goto out_conf;
+	}
 	if (listen)
 		set_str(&s.listen, listen);
-	if (upstream)
+	if (upstream) {
 		set_str(&s.upstream_url, upstream);
+		size_t n = strlen(s.upstream_url);
+		while (n > 8 && s.upstream_url[n - 1] == '/')
+			s.upstream_url[--n] = '\0';
+	}
 	if (admin)
 		set_str(&s.admin_listen, admin);
 	if (db)
@@ -92,7 +109,7 @@ static int serve(int argc, char **argv)
 		long n = strtol(threads, &end, 10);
 		if (*end || n < 0 || n > 256) {
 			fprintf(stderr, "warden serve: --threads must be an integer from 0 to 256\n");
-			return 2;
+			goto out_conf;
 		}
 		s.threads = (int)n;
 	}
@@ -137,6 +154,10 @@ out:
 	wd_settings_free(&s);
 	wd_conf_free(conf);
 	return status;
+out_conf:
+	wd_settings_free(&s);
+	wd_conf_free(conf);
+	return 2;
 }
 
 int main(int argc, char **argv)

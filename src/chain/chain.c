@@ -113,6 +113,7 @@ struct build {
 	char *err;
 	size_t errlen;
 	size_t index;
+	const json_t *entry; /* the entry being parsed: keys are located through it */
 };
 
 /* Writes "file:line: checkers[i].key: message". Returns WD_EINVAL. */
@@ -124,7 +125,11 @@ __attribute__((format(printf, 4, 5))) static int fail(struct build *b, const jso
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	wd_conf_where(b->conf, node, where, sizeof where);
+	if (b->entry && key[0] && json_object_get(b->entry, key) && !json_is_object(node) &&
+	    !json_is_array(node))
+		wd_conf_where_key(b->conf, b->entry, key, where, sizeof where);
+	else
+		wd_conf_where(b->conf, node, where, sizeof where);
 	snprintf(b->err, b->errlen, "%s: checkers[%zu]%s%s: %s", where, b->index, key[0] ? "." : "",
 		 key, msg);
 	return WD_EINVAL;
@@ -155,6 +160,7 @@ static int parse_entry(struct build *b, const json_t *ent, struct wd_entry *e, j
 	json_t *v;
 	if (!json_is_object(ent))
 		return fail(b, ent, "", "must be a mapping");
+	b->entry = ent;
 	json_object_foreach((json_t *)ent, key, v)
 	{
 		size_t k = 0;
@@ -279,7 +285,7 @@ int wd_chain_build(const struct wd_conf *conf, const json_t *checkers, struct wd
 		rc = WD_ENOMEM;
 		goto out;
 	}
-	struct build b = {conf, err, errlen, 0};
+	struct build b = {conf, err, errlen, 0, NULL};
 	for (b.index = 0; b.index < n; b.index++) {
 		struct wd_entry *e = &ch->e[b.index];
 		ch->n = b.index + 1; /* so that wd_chain_free cleans up a half-built entry */

@@ -53,7 +53,7 @@ const struct wd_checker_type *wd_registry_load(const char *path, char *err, size
 	}
 	if (t->abi != WD_CHECKER_ABI || !t->name || !t->init) {
 		snprintf(err, errlen, "plugin %s has checker ABI %u, warden needs %u", path, t->abi,
-			 WD_CHECKER_ABI);
+			 (unsigned)WD_CHECKER_ABI);
 		dlclose(h);
 		return NULL;
 	}

@@ -259,11 +259,15 @@ static size_t args_piece_end(const char *s, size_t len, size_t pos)
 
 /* ---- POST /v1/chat/completions ---- */
 
-static json_t *chat_tool_calls(const struct gen *g, int with_args)
+/* The whole tool call (message), or the first stream delta of it: with "index", no arguments. */
+static json_t *chat_tool_calls(const struct gen *g, int delta)
 {
-	return json_pack("[{s:i, s:s, s:s, s:{s:s, s:s}}]", "index", 0, "id", g->ans.tool_id,
-			 "type", "function", "function", "name", g->ans.tool_name, "arguments",
-			 with_args ? g->ans.tool_args : "");
+	json_t *call = json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", g->ans.tool_id, "type",
+				 "function", "function", "name", g->ans.tool_name, "arguments",
+				 delta ? "" : g->ans.tool_args);
+	if (call && delta)
+		json_object_set_new(call, "index", json_integer(0));
+	return json_pack("[o]", call);
 }
 
 static json_t *chat_chunk(const struct gen *g, json_t *choices)
@@ -290,7 +294,7 @@ static int chat_stream(struct gen *g, struct wd_mock_reply *r)
 		json_t *d;
 		if (g->ans.tool_name)
 			d = json_pack("{s:s, s:n, s:o}", "role", "assistant", "content", "tool_calls",
-				      chat_tool_calls(g, 0));
+				      chat_tool_calls(g, 1));
 		else
 			d = json_pack("{s:s, s:s}", "role", "assistant", "content", "");
 		rc = sse_event(r, NULL, chat_chunk(g, chat_choice_delta(i, d, NULL)));
@@ -337,7 +341,7 @@ static int chat_whole(struct gen *g, struct wd_mock_reply *r)
 		json_t *msg;
 		if (g->ans.tool_name)
 			msg = json_pack("{s:s, s:n, s:n, s:o}", "role", "assistant", "content",
-					"refusal", "tool_calls", chat_tool_calls(g, 1));
+					"refusal", "tool_calls", chat_tool_calls(g, 0));
 		else
 			msg = json_pack("{s:s, s:s, s:n}", "role", "assistant", "content",
 					g->ans.text, "refusal");
@@ -854,7 +858,7 @@ static int moderations(json_t *req, const char *id, struct wd_mock_reply *r)
 				json_pack("{s:s, s:s, s:O}", "id", mid, "model",
 					  model ? model : "omni-moderation-latest", "results",
 					  results),
-				0);
+				JSON_REAL_PRECISION(9));
 	}
 out:
 	json_decref(results);

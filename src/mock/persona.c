@@ -355,6 +355,9 @@ static int helpful(struct wd_buf *b, const struct wd_mock_prompt *p)
 {
 	const char *u = bstr(&p->last_user);
 	size_t n = wd_mock_utf8_prefix(u, p->last_user.len, 60);
+	/* "about: What is up?." reads badly: drop trailing spaces and sentence marks */
+	while (n > 0 && strchr(" \t\r\n.?!", u[n - 1]))
+		n--;
 	int rc = wd_buf_appendz(b, "Here is a helpful answer about: ");
 	if (!rc)
 		rc = wd_buf_append(b, u, n);

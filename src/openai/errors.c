@@ -15,8 +15,8 @@ static int set_str(json_t *obj, const char *key, const char *s)
 	return json_object_set_new(obj, key, v);
 }
 
-char *wd_error_body(const char *message, const char *type, const char *code,
-		    const char *request_id, const char *checker, const char *category)
+char *wd_error_body(const char *message, const char *type, const char *code, const char *request_id,
+                    const char *checker, const char *category)
 {
 	json_t *root = json_object(), *err = json_object(), *w = NULL;
 	char *out = NULL;

@@ -21,12 +21,12 @@
 /* ---- routes and roles ---- */
 
 static const char *const route_names[WD_ROUTE__COUNT] = {
-	"chat", "completions", "responses", "embeddings", "moderations",
-	"files", "fine_tuning", "models", "other",
+    "chat",  "completions", "responses", "embeddings", "moderations",
+    "files", "fine_tuning", "models",    "other",
 };
 
 static const char *const role_names[] = {
-	"system", "developer", "user", "assistant", "tool", "function", "unknown",
+    "system", "developer", "user", "assistant", "tool", "function", "unknown",
 };
 
 const char *wd_route_name(enum wd_route r)
@@ -56,9 +56,9 @@ enum wd_route wd_route_of(const char *method, const char *path)
 		const char *path;
 		enum wd_route route;
 	} posts[] = {
-		{"/v1/chat/completions", WD_ROUTE_CHAT}, {"/v1/completions", WD_ROUTE_COMPLETIONS},
-		{"/v1/responses", WD_ROUTE_RESPONSES},   {"/v1/embeddings", WD_ROUTE_EMBEDDINGS},
-		{"/v1/moderations", WD_ROUTE_MODERATIONS},
+	    {"/v1/chat/completions", WD_ROUTE_CHAT},   {"/v1/completions", WD_ROUTE_COMPLETIONS},
+	    {"/v1/responses", WD_ROUTE_RESPONSES},     {"/v1/embeddings", WD_ROUTE_EMBEDDINGS},
+	    {"/v1/moderations", WD_ROUTE_MODERATIONS},
 	};
 	int post = method && strcmp(method, "POST") == 0;
 
@@ -102,7 +102,8 @@ static const char *jtype(const json_t *v)
 	return "unknown";
 }
 
-static int errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	if (err && errlen) {
@@ -129,7 +130,7 @@ static int load_json(json_t **out, const char *body, size_t len, char *err, size
 	*out = json_loadb(body ? body : "", len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
 	if (!*out)
 		return errf(err, errlen, "invalid JSON at line %d column %d: %s", je.line,
-			    je.column, je.text);
+		            je.column, je.text);
 	return WD_OK;
 }
 
@@ -181,7 +182,7 @@ static int add_call(struct wd_message *m, const json_t *id, const json_t *name, 
 
 /* Optional string member; *out is NULL when absent, null or (lenient) of the wrong type. */
 static int opt_string(struct pctx *c, const json_t *obj, const char *key, const char *path,
-		      const json_t **out)
+                      const json_t **out)
 {
 	const json_t *v = json_object_get(obj, key);
 	*out = NULL;
@@ -217,7 +218,7 @@ static int image_url(struct pctx *c, const json_t *v, const char *path, const js
 		return BAD(c, "%s.image_url.url must be a string (got %s)", path, jtype(u));
 	}
 	return BAD(c, "%s.image_url must be a string or an object with a 'url' (got %s)", path,
-		   jtype(v));
+	           jtype(v));
 }
 
 static int parse_part(struct pctx *c, struct wd_message *m, const json_t *part, const char *path)
@@ -257,7 +258,7 @@ static int parse_part(struct pctx *c, struct wd_message *m, const json_t *part, 
 
 /* content: a string, null/absent, or an array of parts. path names the content itself. */
 static int parse_content(struct pctx *c, struct wd_message *m, const json_t *content,
-			 const char *path)
+                         const char *path)
 {
 	char p[128];
 	int rc;
@@ -268,7 +269,7 @@ static int parse_content(struct pctx *c, struct wd_message *m, const json_t *con
 		return add_part(m, WD_PART_TEXT, content);
 	if (!json_is_array(content))
 		return BAD(c, "%s must be a string or an array of content parts (got %s)", path,
-			   jtype(content));
+		           jtype(content));
 	for (size_t i = 0; i < json_array_size(content); i++) {
 		snprintf(p, sizeof p, "%s[%zu]", path, i);
 		rc = parse_part(c, m, json_array_get(content, i), p);
@@ -281,8 +282,8 @@ static int parse_content(struct pctx *c, struct wd_message *m, const json_t *con
 /* ---- tool calls ---- */
 
 /* {name, arguments} of a chat tool call's "function" or a legacy "function_call". */
-static int parse_function(struct pctx *c, struct wd_message *m, const json_t *id,
-			  const json_t *fn, const char *path)
+static int parse_function(struct pctx *c, struct wd_message *m, const json_t *id, const json_t *fn,
+                          const char *path)
 {
 	const json_t *name, *args;
 	char p[128];
@@ -300,7 +301,7 @@ static int parse_function(struct pctx *c, struct wd_message *m, const json_t *id
 }
 
 static int parse_tool_calls(struct pctx *c, struct wd_message *m, const json_t *calls,
-			    const char *path)
+                            const char *path)
 {
 	char p[128], fp[160];
 	int rc;
@@ -327,7 +328,7 @@ static int parse_tool_calls(struct pctx *c, struct wd_message *m, const json_t *
 			/* Custom tools carry free text as "input". */
 			const json_t *cu = json_object_get(call, "custom");
 			rc = add_call(m, id, json_object_get(cu, "name"),
-				      json_object_get(cu, "input"));
+			              json_object_get(cu, "input"));
 		} else {
 			snprintf(fp, sizeof fp, "%s.function", p);
 			rc = parse_function(c, m, id, fn, fp);
@@ -353,7 +354,7 @@ static int role_of(const char *s, enum wd_role *r)
 
 /* One chat message (request: messages[i]; response: choices[i].message). */
 static int parse_chat_message(struct pctx *c, struct wd_message *m, const json_t *msg,
-			      const char *path)
+                              const char *path)
 {
 	char p[128];
 	const json_t *v;
@@ -365,12 +366,12 @@ static int parse_chat_message(struct pctx *c, struct wd_message *m, const json_t
 	if (c->strict) {
 		if (!json_is_string(v))
 			return errf(c->err, c->errlen, "%s.role must be a string (got %s)", path,
-				    jtype(v));
+			            jtype(v));
 		if (!role_of(json_string_value(v), &m->role))
 			return errf(c->err, c->errlen,
-				    "%s.role must be one of system, developer, user, assistant, "
-				    "tool, function (got \"%.40s\")",
-				    path, json_string_value(v));
+			            "%s.role must be one of system, developer, user, assistant, "
+			            "tool, function (got \"%.40s\")",
+			            path, json_string_value(v));
 	} else {
 		m->role = WD_ROLE_ASSISTANT;
 	}
@@ -477,8 +478,8 @@ static int parse_texts(struct pctx *c, struct wd_exchange *x, const char *key)
 	}
 	if (!json_is_array(v))
 		return errf(c->err, c->errlen,
-			    "'%s' must be a string or an array of strings or token ids (got %s)",
-			    key, jtype(v));
+		            "'%s' must be a string or an array of strings or token ids (got %s)",
+		            key, jtype(v));
 	x->msgs = new_msgs(json_array_size(v));
 	if (!x->msgs)
 		return WD_ENOMEM;
@@ -490,8 +491,8 @@ static int parse_texts(struct pctx *c, struct wd_exchange *x, const char *key)
 				return rc;
 		} else if (!is_tokens(e)) {
 			return errf(c->err, c->errlen,
-				    "%s[%zu] must be a string or an array of token ids (got %s)",
-				    key, i, jtype(e));
+			            "%s[%zu] must be a string or an array of token ids (got %s)",
+			            key, i, jtype(e));
 		}
 	}
 	return WD_OK;
@@ -513,9 +514,9 @@ static int parse_moderation(struct pctx *c, struct wd_exchange *x)
 	}
 	if (!json_is_array(v))
 		return errf(c->err, c->errlen,
-			    "'input' must be a string or an array of strings or content parts "
-			    "(got %s)",
-			    jtype(v));
+		            "'input' must be a string or an array of strings or content parts "
+		            "(got %s)",
+		            jtype(v));
 	x->msgs = new_msgs(json_array_size(v));
 	if (!x->msgs)
 		return WD_ENOMEM;
@@ -533,7 +534,7 @@ static int parse_moderation(struct pctx *c, struct wd_exchange *x)
 			rc = parse_part(c, parts, e, p);
 		} else {
 			rc = errf(c->err, c->errlen,
-				  "%s must be a string or a content part (got %s)", p, jtype(e));
+			          "%s must be a string or a content part (got %s)", p, jtype(e));
 		}
 		if (rc)
 			return rc;
@@ -561,9 +562,9 @@ static int parse_item(struct pctx *c, struct wd_message *m, const json_t *it, co
 			return BAD(c, "%s.role must be a string (got %s)", path, jtype(v));
 		if (v && !role_of(json_string_value(v), &m->role))
 			return BAD(c,
-				   "%s.role must be one of system, developer, user, assistant "
-				   "(got \"%.40s\")",
-				   path, json_string_value(v));
+			           "%s.role must be one of system, developer, user, assistant "
+			           "(got \"%.40s\")",
+			           path, json_string_value(v));
 		snprintf(p, sizeof p, "%s.content", path);
 		return parse_content(c, m, json_object_get(it, "content"), p);
 	}
@@ -602,12 +603,12 @@ static int parse_responses(struct pctx *c, struct wd_exchange *x)
 	instr = json_object_get(x->body, "instructions");
 	if (present(instr) && !json_is_string(instr))
 		return errf(c->err, c->errlen, "'instructions' must be a string (got %s)",
-			    jtype(instr));
+		            jtype(instr));
 	instr = str_or_null(instr) ? instr : NULL;
 	if (!json_is_string(input) && !json_is_array(input))
 		return errf(c->err, c->errlen,
-			    "'input' must be a string or an array of input items (got %s)",
-			    jtype(input));
+		            "'input' must be a string or an array of input items (got %s)",
+		            jtype(input));
 	x->msgs = new_msgs(1 + (json_is_array(input) ? json_array_size(input) : 1));
 	if (!x->msgs)
 		return WD_ENOMEM;
@@ -660,7 +661,7 @@ static int parse_common(struct pctx *c, struct wd_exchange *x)
 }
 
 int wd_exchange_parse_request(struct wd_exchange *x, enum wd_route route, const char *body,
-			      size_t len, char *err, size_t errlen)
+                              size_t len, char *err, size_t errlen)
 {
 	struct pctx c = {1, err, errlen};
 	int rc = WD_OK;
@@ -687,7 +688,7 @@ int wd_exchange_parse_request(struct wd_exchange *x, enum wd_route route, const 
 		goto out;
 	if (!json_is_object(x->body)) {
 		rc = errf(err, errlen, "request body must be a JSON object (got %s)",
-			  jtype(x->body));
+		          jtype(x->body));
 		goto out;
 	}
 	rc = parse_common(&c, x);
@@ -756,7 +757,7 @@ static int parse_output(struct pctx *c, struct wd_exchange *x, const json_t *out
 		const json_t *it = json_array_get(output, i);
 		const char *t = str_or_null(json_object_get(it, "type"));
 		if (!t || (strcmp(t, "message") != 0 && strcmp(t, "function_call") != 0 &&
-			   strcmp(t, "custom_tool_call") != 0))
+		           strcmp(t, "custom_tool_call") != 0))
 			continue;
 		struct wd_message *m = &x->out[x->nout++];
 		rc = parse_item(c, m, it, "output");
@@ -769,7 +770,7 @@ static int parse_output(struct pctx *c, struct wd_exchange *x, const json_t *out
 }
 
 int wd_exchange_parse_response(struct wd_exchange *x, const char *body, size_t len, char *err,
-			       size_t errlen)
+                               size_t errlen)
 {
 	struct pctx c = {0, err, errlen};
 	const json_t *v;
@@ -790,7 +791,7 @@ int wd_exchange_parse_response(struct wd_exchange *x, const char *body, size_t l
 		goto out;
 	if (!json_is_object(x->resp)) {
 		rc = errf(err, errlen, "response body must be a JSON object (got %s)",
-			  jtype(x->resp));
+		          jtype(x->resp));
 		goto out;
 	}
 	if (!x->model)
@@ -827,7 +828,7 @@ void wd_exchange_free(struct wd_exchange *x)
 /* ---- stream chunks ---- */
 
 static int push_delta(struct wd_chunk *c, enum wd_delta_kind kind, int choice, int tool,
-		      const json_t *s)
+                      const json_t *s)
 {
 	if (!json_is_string(s) || json_string_length(s) == 0)
 		return WD_OK;
@@ -860,24 +861,24 @@ static int chat_chunk(struct wd_chunk *c, const json_t *choices)
 		rc = push_delta(c, WD_DELTA_CONTENT, idx, -1, json_object_get(delta, "content"));
 		if (rc == WD_OK)
 			rc = push_delta(c, WD_DELTA_REFUSAL, idx, -1,
-					json_object_get(delta, "refusal"));
+			                json_object_get(delta, "refusal"));
 		calls = json_object_get(delta, "tool_calls");
 		for (size_t k = 0; k < json_array_size(calls) && rc == WD_OK; k++) {
 			const json_t *call = json_array_get(calls, k);
 			const json_t *fn = json_object_get(call, "function");
 			int tool = choice_index(call, k);
 			rc = push_delta(c, WD_DELTA_TOOL_NAME, idx, tool,
-					json_object_get(fn, "name"));
+			                json_object_get(fn, "name"));
 			if (rc == WD_OK)
 				rc = push_delta(c, WD_DELTA_TOOL_ARGS, idx, tool,
-						json_object_get(fn, "arguments"));
+				                json_object_get(fn, "arguments"));
 		}
 		fc = json_object_get(delta, "function_call");
 		if (rc == WD_OK && json_is_object(fc)) {
 			rc = push_delta(c, WD_DELTA_TOOL_NAME, idx, 0, json_object_get(fc, "name"));
 			if (rc == WD_OK)
 				rc = push_delta(c, WD_DELTA_TOOL_ARGS, idx, 0,
-						json_object_get(fc, "arguments"));
+				                json_object_get(fc, "arguments"));
 		}
 	}
 	return rc;
@@ -887,10 +888,10 @@ static int responses_event(struct wd_chunk *c, const char *type)
 {
 	const json_t *j = c->json, *r = json_object_get(j, "response");
 	const json_t *oi = json_object_get(j, "output_index");
-	int idx = json_is_integer(oi) && json_integer_value(oi) >= 0 &&
-			      json_integer_value(oi) <= 1000000
-		      ? (int)json_integer_value(oi)
-		      : 0;
+	int idx =
+	    json_is_integer(oi) && json_integer_value(oi) >= 0 && json_integer_value(oi) <= 1000000
+	        ? (int)json_integer_value(oi)
+	        : 0;
 	if (json_is_object(r)) {
 		c->id = str_or_null(json_object_get(r, "id"));
 		c->model = str_or_null(json_object_get(r, "model"));
@@ -918,13 +919,13 @@ static int responses_event(struct wd_chunk *c, const char *type)
 		const char *t = str_or_null(json_object_get(it, "type"));
 		if (t && (strcmp(t, "function_call") == 0 || strcmp(t, "custom_tool_call") == 0))
 			return push_delta(c, WD_DELTA_TOOL_NAME, idx, 0,
-					  json_object_get(it, "name"));
+			                  json_object_get(it, "name"));
 	}
 	return WD_OK;
 }
 
 int wd_chunk_parse(struct wd_chunk *c, enum wd_route route, const char *event, const char *data,
-		   size_t len, char *err, size_t errlen)
+                   size_t len, char *err, size_t errlen)
 {
 	const json_t *v;
 	int rc;
@@ -1027,7 +1028,7 @@ static void gen_id(char *out, size_t cap, const char *prefix)
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		unsigned long long v = (unsigned long long)ts.tv_nsec ^
-				       ((unsigned long long)ts.tv_sec << 20) ^ (uintptr_t)out;
+		                       ((unsigned long long)ts.tv_sec << 20) ^ (uintptr_t)out;
 		for (size_t i = 0; i < sizeof rnd; i++) {
 			v = v * 6364136223846793005ULL + 1442695040888963407ULL;
 			rnd[i] = (unsigned char)(v >> 56);
@@ -1080,17 +1081,17 @@ static char *finish_blocks(char *acc, int rc)
 
 /* A chat.completion.chunk or text_completion chunk with one choice. */
 static json_t *stream_chunk(enum wd_route route, const char *id, const char *model,
-			    long long created, int choice, json_t *delta, const char *text,
-			    const char *finish)
+                            long long created, int choice, json_t *delta, const char *text,
+                            const char *finish)
 {
 	json_t *ch, *j;
 	if (route == WD_ROUTE_COMPLETIONS) {
 		json_decref(delta);
 		ch = json_pack("{s:s, s:i, s:n, s:s?}", "text", text ? text : "", "index", choice,
-			       "logprobs", "finish_reason", finish);
+		               "logprobs", "finish_reason", finish);
 	} else {
 		ch = json_pack("{s:i, s:o, s:n, s:s?}", "index", choice, "delta",
-			       delta ? delta : json_object(), "logprobs", "finish_reason", finish);
+		               delta ? delta : json_object(), "logprobs", "finish_reason", finish);
 	}
 	if (!ch)
 		return NULL;
@@ -1099,24 +1100,24 @@ static json_t *stream_chunk(enum wd_route route, const char *id, const char *mod
 		return NULL;
 	}
 	j = json_pack("{s:s, s:s, s:I, s:s, s:[o]}", "id", id, "object",
-		      route == WD_ROUTE_COMPLETIONS ? "text_completion" : "chat.completion.chunk",
-		      "created", (json_int_t)created, "model", model, "choices", ch);
+	              route == WD_ROUTE_COMPLETIONS ? "text_completion" : "chat.completion.chunk",
+	              "created", (json_int_t)created, "model", model, "choices", ch);
 	return j;
 }
 
 /* A Responses API "response" object holding at most one assistant message. */
 static json_t *response_object(const char *id, const char *model, long long created,
-			       const char *status, const char *msg_id, const char *text)
+                               const char *status, const char *msg_id, const char *text)
 {
 	json_t *output = json_array();
 	json_t *r = json_pack("{s:s, s:s, s:I, s:s, s:n, s:n, s:s, s:o}", "id", id, "object",
-			      "response", "created_at", (json_int_t)created, "status", status,
-			      "error", "incomplete_details", "model", model, "output", output);
+	                      "response", "created_at", (json_int_t)created, "status", status,
+	                      "error", "incomplete_details", "model", model, "output", output);
 	if (r && text) {
-		json_t *item = json_pack(
-			"{s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:[]}]}", "type", "message", "id",
-			msg_id, "status", "completed", "role", "assistant", "content", "type",
-			"output_text", "text", text, "annotations");
+		json_t *item =
+		    json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:[]}]}", "type", "message", "id",
+		              msg_id, "status", "completed", "role", "assistant", "content", "type",
+		              "output_text", "text", text, "annotations");
 		if (!item || json_array_append_new(output, item)) {
 			json_decref(r);
 			return NULL;
@@ -1126,7 +1127,7 @@ static json_t *response_object(const char *id, const char *model, long long crea
 }
 
 char *wd_stream_stop_block(enum wd_route route, const char *id, const char *model,
-			   long long created, int choice)
+                           long long created, int choice)
 {
 	char gid[64];
 	char *acc = NULL;
@@ -1149,9 +1150,9 @@ char *wd_stream_stop_block(enum wd_route route, const char *id, const char *mode
 			json_decref(r);
 			return NULL;
 		}
-		rc = append_block(&acc, "response.incomplete",
-				  json_pack("{s:s, s:o}", "type", "response.incomplete",
-					    "response", r));
+		rc = append_block(
+		    &acc, "response.incomplete",
+		    json_pack("{s:s, s:o}", "type", "response.incomplete", "response", r));
 		return finish_blocks(acc, rc);
 	}
 	if (route != WD_ROUTE_CHAT && route != WD_ROUTE_COMPLETIONS)
@@ -1160,9 +1161,9 @@ char *wd_stream_stop_block(enum wd_route route, const char *id, const char *mode
 		gen_id(gid, sizeof gid, route == WD_ROUTE_CHAT ? "chatcmpl-" : "cmpl-");
 		id = gid;
 	}
-	rc = append_block(&acc, NULL,
-			  stream_chunk(route, id, model, created, choice, NULL, NULL,
-				       "content_filter"));
+	rc = append_block(
+	    &acc, NULL,
+	    stream_chunk(route, id, model, created, choice, NULL, NULL, "content_filter"));
 	return finish_blocks(acc, rc);
 }
 
@@ -1182,62 +1183,62 @@ static char *refusal_responses(const char *model, const char *text, int stream)
 		return acc;
 	}
 	/* The event sequence the SDKs' stream helpers rebuild a response from. */
-	json_t *part = json_pack("{s:s, s:s, s:[]}", "type", "output_text", "text", "",
-				 "annotations");
+	json_t *part =
+	    json_pack("{s:s, s:s, s:[]}", "type", "output_text", "text", "", "annotations");
 	json_t *item = json_pack("{s:s, s:s, s:s, s:s, s:[]}", "type", "message", "id", msg_id,
-				 "status", "in_progress", "role", "assistant", "content");
+	                         "status", "in_progress", "role", "assistant", "content");
 	json_t *done = response_object(id, model, now, "completed", msg_id, text);
-	json_t *done_item = done ? json_incref(json_array_get(json_object_get(done, "output"), 0))
-				 : NULL;
+	json_t *done_item =
+	    done ? json_incref(json_array_get(json_object_get(done, "output"), 0)) : NULL;
 	json_t *done_part =
-		done_item ? json_incref(json_array_get(json_object_get(done_item, "content"), 0))
-			  : NULL;
+	    done_item ? json_incref(json_array_get(json_object_get(done_item, "content"), 0))
+	              : NULL;
 	int seq = 0;
 	rc = part && item && done && done_item && done_part ? WD_OK : WD_ENOMEM;
 	if (rc == WD_OK)
-		rc = append_block(&acc, "response.created",
-				  json_pack("{s:s, s:i, s:o}", "type", "response.created",
-					    "sequence_number", seq++, "response",
-					    response_object(id, model, now, "in_progress", NULL,
-							    NULL)));
+		rc = append_block(
+		    &acc, "response.created",
+		    json_pack("{s:s, s:i, s:o}", "type", "response.created", "sequence_number",
+		              seq++, "response",
+		              response_object(id, model, now, "in_progress", NULL, NULL)));
 	if (rc == WD_OK)
 		rc = append_block(&acc, "response.output_item.added",
-				  json_pack("{s:s, s:i, s:i, s:O}", "type",
-					    "response.output_item.added", "sequence_number", seq++,
-					    "output_index", 0, "item", item));
+		                  json_pack("{s:s, s:i, s:i, s:O}", "type",
+		                            "response.output_item.added", "sequence_number", seq++,
+		                            "output_index", 0, "item", item));
 	if (rc == WD_OK)
 		rc = append_block(&acc, "response.content_part.added",
-				  json_pack("{s:s, s:i, s:s, s:i, s:i, s:O}", "type",
-					    "response.content_part.added", "sequence_number", seq++,
-					    "item_id", msg_id, "output_index", 0, "content_index", 0,
-					    "part", part));
+		                  json_pack("{s:s, s:i, s:s, s:i, s:i, s:O}", "type",
+		                            "response.content_part.added", "sequence_number", seq++,
+		                            "item_id", msg_id, "output_index", 0, "content_index",
+		                            0, "part", part));
 	if (rc == WD_OK)
 		rc = append_block(&acc, "response.output_text.delta",
-				  json_pack("{s:s, s:i, s:s, s:i, s:i, s:s}", "type",
-					    "response.output_text.delta", "sequence_number", seq++,
-					    "item_id", msg_id, "output_index", 0, "content_index", 0,
-					    "delta", text));
+		                  json_pack("{s:s, s:i, s:s, s:i, s:i, s:s}", "type",
+		                            "response.output_text.delta", "sequence_number", seq++,
+		                            "item_id", msg_id, "output_index", 0, "content_index",
+		                            0, "delta", text));
 	if (rc == WD_OK)
 		rc = append_block(&acc, "response.output_text.done",
-				  json_pack("{s:s, s:i, s:s, s:i, s:i, s:s}", "type",
-					    "response.output_text.done", "sequence_number", seq++,
-					    "item_id", msg_id, "output_index", 0, "content_index", 0,
-					    "text", text));
+		                  json_pack("{s:s, s:i, s:s, s:i, s:i, s:s}", "type",
+		                            "response.output_text.done", "sequence_number", seq++,
+		                            "item_id", msg_id, "output_index", 0, "content_index",
+		                            0, "text", text));
 	if (rc == WD_OK)
 		rc = append_block(&acc, "response.content_part.done",
-				  json_pack("{s:s, s:i, s:s, s:i, s:i, s:O}", "type",
-					    "response.content_part.done", "sequence_number", seq++,
-					    "item_id", msg_id, "output_index", 0, "content_index", 0,
-					    "part", done_part));
+		                  json_pack("{s:s, s:i, s:s, s:i, s:i, s:O}", "type",
+		                            "response.content_part.done", "sequence_number", seq++,
+		                            "item_id", msg_id, "output_index", 0, "content_index",
+		                            0, "part", done_part));
 	if (rc == WD_OK)
 		rc = append_block(&acc, "response.output_item.done",
-				  json_pack("{s:s, s:i, s:i, s:O}", "type",
-					    "response.output_item.done", "sequence_number", seq++,
-					    "output_index", 0, "item", done_item));
+		                  json_pack("{s:s, s:i, s:i, s:O}", "type",
+		                            "response.output_item.done", "sequence_number", seq++,
+		                            "output_index", 0, "item", done_item));
 	if (rc == WD_OK)
 		rc = append_block(&acc, "response.completed",
-				  json_pack("{s:s, s:i, s:O}", "type", "response.completed",
-					    "sequence_number", seq++, "response", done));
+		                  json_pack("{s:s, s:i, s:O}", "type", "response.completed",
+		                            "sequence_number", seq++, "response", done));
 	json_decref(part);
 	json_decref(item);
 	json_decref(done);
@@ -1265,36 +1266,36 @@ char *wd_refusal_body(enum wd_route route, const char *model, const char *text, 
 	gen_id(id, sizeof id, chat ? "chatcmpl-" : "cmpl-");
 	if (!stream) {
 		json_t *ch =
-			chat ? json_pack("{s:i, s:{s:s, s:s, s:n}, s:n, s:s}", "index", 0,
-					 "message", "role", "assistant", "content", text,
-					 "refusal", "logprobs", "finish_reason", "content_filter")
-			     : json_pack("{s:s, s:i, s:n, s:s}", "text", text, "index", 0,
-					 "logprobs", "finish_reason", "content_filter");
-		json_t *j = json_pack("{s:s, s:s, s:I, s:s, s:[o], s:{s:i, s:i, s:i}}", "id", id,
-				      "object", chat ? "chat.completion" : "text_completion",
-				      "created", (json_int_t)now, "model", model, "choices", ch,
-				      "usage", "prompt_tokens", 0, "completion_tokens", 0,
-				      "total_tokens", 0);
+		    chat ? json_pack("{s:i, s:{s:s, s:s, s:n}, s:n, s:s}", "index", 0, "message",
+		                     "role", "assistant", "content", text, "refusal", "logprobs",
+		                     "finish_reason", "content_filter")
+		         : json_pack("{s:s, s:i, s:n, s:s}", "text", text, "index", 0, "logprobs",
+		                     "finish_reason", "content_filter");
+		json_t *j =
+		    json_pack("{s:s, s:s, s:I, s:s, s:[o], s:{s:i, s:i, s:i}}", "id", id, "object",
+		              chat ? "chat.completion" : "text_completion", "created",
+		              (json_int_t)now, "model", model, "choices", ch, "usage",
+		              "prompt_tokens", 0, "completion_tokens", 0, "total_tokens", 0);
 		acc = j ? json_dumps(j, JSON_COMPACT) : NULL;
 		json_decref(j);
 		return acc;
 	}
 	rc = WD_OK;
 	if (chat)
-		rc = append_block(&acc, NULL,
-				  stream_chunk(route, id, model, now, 0,
-					       json_pack("{s:s, s:s}", "role", "assistant",
-							 "content", ""),
-					       NULL, NULL));
+		rc = append_block(
+		    &acc, NULL,
+		    stream_chunk(route, id, model, now, 0,
+		                 json_pack("{s:s, s:s}", "role", "assistant", "content", ""), NULL,
+		                 NULL));
 	if (rc == WD_OK)
 		rc = append_block(&acc, NULL,
-				  stream_chunk(route, id, model, now, 0,
-					       chat ? json_pack("{s:s}", "content", text) : NULL,
-					       text, NULL));
+		                  stream_chunk(route, id, model, now, 0,
+		                               chat ? json_pack("{s:s}", "content", text) : NULL,
+		                               text, NULL));
 	if (rc == WD_OK)
-		rc = append_block(&acc, NULL,
-				  stream_chunk(route, id, model, now, 0, NULL, NULL,
-					       "content_filter"));
+		rc = append_block(
+		    &acc, NULL,
+		    stream_chunk(route, id, model, now, 0, NULL, NULL, "content_filter"));
 	if (rc == WD_OK) {
 		size_t old = strlen(acc);
 		char *p = realloc(acc, old + sizeof "data: [DONE]\n\n");

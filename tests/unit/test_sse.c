@@ -10,7 +10,7 @@
 #include "http/sse.h"
 #include "test.h"
 
-#define MAX_EVENTS 64
+#define MAX_EVENTS      64
 #define MAX_EVENT_BYTES (64 * 1024)
 
 struct rec {
@@ -109,7 +109,7 @@ static char *load(const char *name, size_t *len)
 /* Feeds p in pieces ending at cuts[0..ncuts) (increasing, each < n), then the rest. Returns
  * wd_sse_end's result, or the first error of a feed. */
 static int feed_split(const char *p, size_t n, const size_t *cuts, size_t ncuts, size_t max,
-		      struct recs *out)
+                      struct recs *out)
 {
 	struct wd_sse s;
 	size_t at = 0;
@@ -132,9 +132,8 @@ static int feed_whole(const char *p, size_t n, size_t max, struct recs *out)
 }
 
 static const char *const fixtures[] = {
-	"chat_tools.txt", "completion_legacy.txt", "responses.txt",	"crlf.txt",
-	"comments.txt",	  "multiline.txt",	   "no_trailing_blank.txt", "cr_only.txt",
-	"bom.txt",
+    "chat_tools.txt", "completion_legacy.txt", "responses.txt", "crlf.txt", "comments.txt",
+    "multiline.txt",  "no_trailing_blank.txt", "cr_only.txt",   "bom.txt",
 };
 
 static unsigned long long rng = 0x2545F4914F6CDD1DULL;
@@ -295,7 +294,7 @@ TEST(comments_fixture)
 	CHECK(strstr(r.ev[1].data, "\"a\"") != NULL);
 	CHECK(!r.ev[2].has_data);
 	CHECK(strstr(r.ev[3].data, "\"b\"") != NULL); /* retry ignored, comment skipped */
-	CHECK(r.ev[4].has_data);		    /* "data" without colon: empty value */
+	CHECK(r.ev[4].has_data);                      /* "data" without colon: empty value */
 	CHECK_EQ_INT(r.ev[4].data_len, 0);
 	CHECK_STR(r.ev[5].data, "\n"); /* two empty data lines */
 	CHECK_STR(r.ev[6].data, "[DONE]");
@@ -308,7 +307,7 @@ TEST(multiline_fixture)
 	CHECK_EQ_INT(whole_file("multiline.txt", &r), 0);
 	CHECK_EQ_INT(r.n, 4);
 	CHECK_STR(r.ev[0].data, "first line\nsecond line\n two leading spaces, one kept\n"
-				"no space after colon");
+	                        "no space after colon");
 	CHECK_STR(r.ev[1].event, "update");
 	CHECK_STR(r.ev[1].id, "42");
 	CHECK_STR(r.ev[1].data, "{\"a\":\n1}");
@@ -369,8 +368,11 @@ TEST(bom_skipped)
 	struct wd_sse s;
 	wd_sse_init(&s, 1024);
 	CHECK_EQ_INT(wd_sse_feed(&s, "\xef\xbb", 2, on_event, &r), 0);
-	CHECK_EQ_INT(wd_sse_feed(&s, "Xdata: z\n\n\xef\xbb\xbf" "data: q\n\n", 22, on_event, &r),
-		     0);
+	CHECK_EQ_INT(wd_sse_feed(&s,
+	                         "Xdata: z\n\n\xef\xbb\xbf"
+	                         "data: q\n\n",
+	                         22, on_event, &r),
+	             0);
 	CHECK_EQ_INT(r.n, 2);
 	CHECK(!r.ev[0].has_data); /* field "\xef\xbbXdata" is unknown */
 	CHECK(!r.ev[1].has_data); /* field "\xef\xbb\xbf" "data" is unknown */
