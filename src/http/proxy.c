@@ -109,6 +109,8 @@ struct worker {
 	struct txn **wakeq;
 	size_t nwake, capwake;
 	uint64_t rng;
+	CURL *spare[32]; /* finished easy handles kept for reuse (curl_easy_reset) */
+	int nspare;
 };
 
 struct wd_proxy {
@@ -166,6 +168,43 @@ int wd_listen_socket(const char *hostport, int reuseport, char *err, size_t errl
 }
 
 /* ---- small helpers ---- */
+
+/* Canonical form of a request path, so that "/v1//chat/completions/" or
+ * "/v1/x/../chat/completions" cannot slip past the route check: repeated slashes collapse,
+ * "." and ".." segments resolve, a trailing slash goes. The upstream is sent the same form.
+ * Writes into out (size len); returns 0, or WD_ETOOBIG. */
+static int normalise_path(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+	while (*in) {
+		while (*in == '/')
+			in++;
+		if (!*in)
+			break;
+		const char *seg = in;
+		while (*in && *in != '/')
+			in++;
+		size_t n = (size_t)(in - seg);
+		if (n == 1 && seg[0] == '.')
+			continue;
+		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+			continue;
+		}
+		if (o + n + 2 > len)
+			return WD_ETOOBIG;
+		out[o++] = '/';
+		memcpy(out + o, seg, n);
+		o += n;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return WD_OK;
+}
 
 static void new_request_id(struct worker *w, char *buf, size_t len)
 {
@@ -546,7 +585,12 @@ static void upstream_done(struct txn *t, CURLcode res)
 	t->upstream_done = 1;
 	t->curl_result = res;
 	curl_multi_remove_handle(w->multi, t->easy);
-	curl_easy_cleanup(t->easy);
+	if (w->nspare < (int)(sizeof w->spare / sizeof w->spare[0])) {
+		curl_easy_reset(t->easy);
+		w->spare[w->nspare++] = t->easy;
+	} else {
+		curl_easy_cleanup(t->easy);
+	}
 	t->easy = NULL;
 	if (!t->mode && t->headers_done && res == CURLE_OK)
 		begin_body(t); /* a response with an empty body */
@@ -621,7 +665,7 @@ static void start_upstream(struct txn *t)
 	const struct wd_settings *s = p->s;
 	t->state = UPSTREAM;
 	wd_buf_init(&t->resp, s->max_response_bytes);
-	CURL *e = curl_easy_init();
+	CURL *e = w->nspare ? w->spare[--w->nspare] : curl_easy_init();
 	if (!e) {
 		respond_error(t, 500, "cannot create upstream transfer", "server_error", NULL);
 		return;
@@ -797,7 +841,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
 					  t->client_addr, sizeof t->client_addr);
 		}
-		t->route = wd_route_of(method, url);
+		char norm[2048];
+		if (normalise_path(url, norm, sizeof norm)) {
+			respond_error(t, 414, "request path too long", "invalid_request_error",
+				      "path_too_long");
+			return MHD_YES;
+		}
+		t->route = wd_route_of(method, norm);
 		size_t limit = t->route == WD_ROUTE_FILES ? p->s->max_upload_bytes
 							  : p->s->max_body_bytes;
 		wd_buf_init(&t->body, limit);
@@ -842,8 +892,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	struct wd_buf path;
+	char norm[2048];
 	wd_buf_init(&path, 8192);
-	wd_buf_appendz(&path, url);
+	if (normalise_path(url, norm, sizeof norm) == WD_OK)
+		wd_buf_appendz(&path, norm);
 	struct wd_buf args;
 	wd_buf_init(&args, 8192);
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &args);
@@ -1146,7 +1198,7 @@ static int start_worker(struct wd_proxy *p, struct worker *w, char *err, size_t 
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0,
 		NULL, NULL, on_request, w, MHD_OPTION_LISTEN_SOCKET, w->listen_fd,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)120, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)131072,
+		(unsigned)120, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!w->mhd || w->epfd < 0 || w->evfd < 0) {
 		snprintf(err, errlen, "cannot start the HTTP server on %s", p->s->listen);
@@ -1219,6 +1271,8 @@ void wd_proxy_stop(struct wd_proxy *p, long drain_ms)
 		} else if (w->listen_fd >= 0) {
 			close(w->listen_fd);
 		}
+		while (w->nspare)
+			curl_easy_cleanup(w->spare[--w->nspare]);
 		if (w->multi)
 			curl_multi_cleanup(w->multi);
 		if (w->epfd > 0)
