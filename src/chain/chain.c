@@ -395,8 +395,10 @@ void wd_run_free(struct wd_run *r)
 		return;
 	for (size_t i = 0; i < r->ch->n; i++)
 		release_state(r, i);
-	for (size_t i = 0; i < r->nout; i++)
+	for (size_t i = 0; i < r->nout; i++) {
 		json_decref(r->out[i].evidence);
+		free(r->out[i].spans);
+	}
 	free(r->out);
 	free(r->ctx);
 	free(r);
@@ -419,6 +421,8 @@ static void add_outcome(struct wd_run *r, struct wd_entry *e, enum wd_outcome_ki
 		struct wd_outcome *p = realloc(r->out, cap * sizeof *p);
 		if (!p) {
 			json_decref(evidence);
+			if (v)
+				free(v->spans);
 			/* Cannot record: still enforce, so a block is never lost. */
 			if (!e->observe && action > r->action)
 				r->action = action;
@@ -437,6 +441,8 @@ static void add_outcome(struct wd_run *r, struct wd_entry *e, enum wd_outcome_ki
 				 .score = v ? v->score : 0,
 				 .choice = v ? v->choice : -1,
 				 .evidence = evidence,
+				 .spans = v ? v->spans : NULL,
+				 .nspans = v ? v->nspans : 0,
 				 .latency_us = latency};
 	snprintf(o->category, sizeof o->category, "%s",
 		 v && v->category[0] ? v->category : (kind == WD_OUT_INCIDENT ? "custom" : "checker"));
@@ -460,6 +466,7 @@ static void settle(struct wd_run *r, struct wd_entry *e, int rc, struct wd_verdi
 	if (rc < 0) {
 		atomic_fetch_add(&e->errors, 1);
 		json_decref(v->evidence);
+		free(v->spans);
 		json_t *ev = json_pack("{s:s}", "error", wd_strerror(rc));
 		add_outcome(r, e, WD_OUT_ERROR, e->on_error_block ? WD_BLOCK : WD_ALLOW, NULL, ev,
 			    latency);
@@ -467,6 +474,7 @@ static void settle(struct wd_run *r, struct wd_entry *e, int rc, struct wd_verdi
 	}
 	if (isnan(v->score) || v->score < e->threshold || v->score <= 0) {
 		json_decref(v->evidence);
+		free(v->spans);
 		return;
 	}
 	atomic_fetch_add(&e->incidents, 1);
@@ -493,6 +501,7 @@ static int run_phase(struct wd_run *r)
 		int rc = cb(e->self, &r->ctx[r->next], r->x, &v);
 		if (rc == WD_AGAIN) {
 			json_decref(v.evidence);
+			free(v.spans);
 			r->waiting = 1;
 			r->deadline_us = r->started_us + (int64_t)e->timeout_ms * 1000;
 			return WD_AGAIN;

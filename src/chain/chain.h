@@ -30,6 +30,8 @@ struct wd_outcome {
 	char category[64];
 	int choice;
 	json_t *evidence; /* owned by the run */
+	struct wd_span *spans; /* owned by the run: where to mask for action redact */
+	size_t nspans;
 	int64_t latency_us;
 };
 

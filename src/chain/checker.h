@@ -29,6 +29,8 @@ struct wd_verdict {
 	int choice;        /* response choice concerned; -1 when not choice-specific */
 	json_t *evidence;  /* the chain takes ownership: rule id, span, short excerpt (truncated,
 			      never a secret) */
+	struct wd_span *spans; /* malloc'd; the chain takes ownership; NULL when not locatable */
+	size_t nspans;
 };
 
 /* Per transaction, per checker. */

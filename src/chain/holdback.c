@@ -14,8 +14,9 @@ struct stream {
 };
 
 struct mark {
-	size_t stream; /* index into streams */
-	size_t end;    /* stream offset just past this event's text */
+	size_t stream;     /* index into streams */
+	size_t start, end; /* this event's text in stream offsets */
+	json_t *node;      /* the JSON string holding that text (owned through json) */
 };
 
 struct event {
@@ -23,6 +24,9 @@ struct event {
 	size_t len;
 	struct mark *marks;
 	size_t nmarks;
+	json_t *json; /* the parsed event (a reference), for masking */
+	char *name;   /* SSE event name, NULL when none */
+	int dirty;    /* masked: write anew from json when released */
 };
 
 struct wd_holdq {
@@ -47,6 +51,8 @@ static void free_event(struct event *e)
 {
 	free(e->raw);
 	free(e->marks);
+	free(e->name);
+	json_decref(e->json);
 }
 
 void wd_holdq_drop(struct wd_holdq *q)
@@ -86,8 +92,8 @@ static long find_stream(struct wd_holdq *q, int choice, int tool)
 	return (long)q->nstreams++;
 }
 
-int wd_holdq_push(struct wd_holdq *q, const char *raw, size_t len, const struct wd_delta *d,
-		  size_t nd)
+int wd_holdq_push(struct wd_holdq *q, const char *raw, size_t len, const char *event, json_t *json,
+		  const struct wd_delta *d, size_t nd)
 {
 	if (len > q->max_bytes - q->bytes)
 		return WD_ETOOBIG;
@@ -115,6 +121,11 @@ int wd_holdq_push(struct wd_holdq *q, const char *raw, size_t len, const struct 
 	}
 	memcpy(e.raw, raw, len);
 	e.len = len;
+	e.json = json_incref(json);
+	if (event && event[0] && !(e.name = strdup(event))) {
+		free_event(&e);
+		return WD_ENOMEM;
+	}
 	for (size_t i = 0; i < nd; i++) {
 		long s = find_stream(q, d[i].choice, d[i].kind == WD_DELTA_CONTENT ||
 							     d[i].kind == WD_DELTA_REFUSAL
@@ -124,8 +135,10 @@ int wd_holdq_push(struct wd_holdq *q, const char *raw, size_t len, const struct 
 			free_event(&e);
 			return WD_ENOMEM;
 		}
+		size_t start = q->streams[s].seen;
 		q->streams[s].seen += d[i].len;
-		e.marks[e.nmarks++] = (struct mark){(size_t)s, q->streams[s].seen};
+		e.marks[e.nmarks++] =
+			(struct mark){(size_t)s, start, q->streams[s].seen, json ? d[i].node : NULL};
 	}
 	q->ev[q->n++] = e;
 	q->bytes += len;
@@ -150,6 +163,42 @@ static int is_safe(const struct wd_holdq *q, const struct event *e)
 	return 1;
 }
 
+int wd_holdq_mask(struct wd_holdq *q, int choice, int tool, size_t from, size_t to)
+{
+	int changed = 0;
+	for (size_t i = q->head; i < q->n; i++) {
+		struct event *e = &q->ev[i];
+		for (size_t k = 0; k < e->nmarks; k++) {
+			const struct mark *m = &e->marks[k];
+			const struct stream *s = &q->streams[m->stream];
+			if (s->choice != choice || s->tool != tool || !m->node || to <= m->start ||
+			    from >= m->end)
+				continue;
+			size_t a = from > m->start ? from - m->start : 0;
+			size_t b = (to < m->end ? to : m->end) - m->start;
+			if (wd_text_mask(m->node, a, b) == 0 && !e->dirty) {
+				e->dirty = 1;
+				changed++;
+			}
+		}
+	}
+	return changed;
+}
+
+/* Appends the event to out: its raw bytes, or, once masked, the event written anew. */
+static int emit(const struct event *e, struct wd_buf *out)
+{
+	if (!e->dirty)
+		return wd_buf_append(out, e->raw, e->len);
+	char *data = json_dumps(e->json, JSON_COMPACT);
+	if (!data)
+		return WD_ENOMEM;
+	int rc = e->name ? wd_buf_printf(out, "event: %s\ndata: %s\n\n", e->name, data)
+			 : wd_buf_printf(out, "data: %s\n\n", data);
+	free(data);
+	return rc;
+}
+
 int wd_holdq_release(struct wd_holdq *q, struct wd_buf *out, int all)
 {
 	int released = 0;
@@ -157,7 +206,7 @@ int wd_holdq_release(struct wd_holdq *q, struct wd_buf *out, int all)
 		struct event *e = &q->ev[q->head];
 		if (!all && !is_safe(q, e))
 			break;
-		int rc = wd_buf_append(out, e->raw, e->len);
+		int rc = emit(e, out);
 		if (rc)
 			return rc;
 		q->bytes -= e->len;

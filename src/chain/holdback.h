@@ -18,9 +18,14 @@ struct wd_holdq;
  * bounds what may wait in the queue. */
 struct wd_holdq *wd_holdq_new(size_t holdback, size_t max_bytes);
 void wd_holdq_free(struct wd_holdq *q);
-/* Queues a copy of the event's raw bytes with its deltas. WD_ETOOBIG past max_bytes. */
-int wd_holdq_push(struct wd_holdq *q, const char *raw, size_t len, const struct wd_delta *d,
-		  size_t nd);
+/* Queues a copy of the event's raw bytes with its deltas. json (a reference is taken; may be
+ * NULL) and event (the SSE event name, NULL when none) let a masked event be written anew.
+ * WD_ETOOBIG past max_bytes. */
+int wd_holdq_push(struct wd_holdq *q, const char *raw, size_t len, const char *event, json_t *json,
+		  const struct wd_delta *d, size_t nd);
+/* Masks bytes [from, to) of the stream (choice, tool: -1 for content) in the events still held;
+ * those events are re-serialised when released. Returns how many events changed. */
+int wd_holdq_mask(struct wd_holdq *q, int choice, int tool, size_t from, size_t to);
 /* The choice's text is complete (finish_reason seen). */
 void wd_holdq_finish_choice(struct wd_holdq *q, int choice);
 /* Appends the raw bytes of every leading safe event to out (all: every event) and drops them

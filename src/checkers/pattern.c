@@ -53,21 +53,44 @@ static hs_scratch_t *scratch_for(const hs_database_t *db)
 	return scratch;
 }
 
+#define MAX_SPANS 256
+
+/* The first match (evidence) and every match's place (for redaction), up to MAX_SPANS. */
 struct hit {
 	int found;
 	unsigned id;
 	unsigned long long from, to;
+	int message, part; /* where the current text is, for spans */
+	struct wd_span *spans;
+	size_t nspans;
 };
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
 		    void *ctx)
 {
 	struct hit *h = ctx;
-	h->found = 1;
-	h->id = id;
-	h->from = from;
-	h->to = to;
-	return 1; /* the first match decides; stop scanning */
+	if (!h->found) {
+		h->found = 1;
+		h->id = id;
+		h->from = from;
+		h->to = to;
+	}
+	if (!h->spans)
+		h->spans = calloc(MAX_SPANS, sizeof *h->spans);
+	if (!h->spans)
+		return 1;
+	if (h->nspans) { /* overlapping matches of one place merge */
+		struct wd_span *last = &h->spans[h->nspans - 1];
+		if (last->message == h->message && last->part == h->part && from <= last->to) {
+			if (from < last->from)
+				last->from = (size_t)from;
+			if (to > last->to)
+				last->to = (size_t)to;
+			return 0;
+		}
+	}
+	h->spans[h->nspans++] = (struct wd_span){h->message, h->part, (size_t)from, (size_t)to};
+	return h->nspans == MAX_SPANS; /* enough: stop */
 }
 
 static void pattern_destroy(void *self)
@@ -85,10 +108,11 @@ static void pattern_destroy(void *self)
 	free(p);
 }
 
-static char *fmt_err(const char *fmt, const char *a, long i)
+/* "patterns[i]: what" as a malloc'd string (the chain frees it). */
+static char *pattern_err(long i, const char *what)
 {
 	char buf[512];
-	snprintf(buf, sizeof buf, fmt, i, a);
+	snprintf(buf, sizeof buf, "patterns[%ld]: %s", i, what);
 	return strdup(buf);
 }
 
@@ -158,9 +182,8 @@ static int pattern_init(const json_t *conf, void **self, char **err)
 		}
 		if (!json_is_string(re) || !json_string_length(re) ||
 		    (rid && !json_is_string(rid)) || (rcat && !json_is_string(rcat))) {
-			*err = fmt_err("patterns[%ld]: must be a regular expression or {id, regex, "
-				       "category} with string values%s",
-				       "", (long)i);
+			*err = pattern_err((long)i, "must be a regular expression or {id, regex, "
+						    "category} with string values");
 			goto out;
 		}
 		exprs[i] = json_string_value(re);
@@ -176,14 +199,14 @@ static int pattern_init(const json_t *conf, void **self, char **err)
 		hs_expr_info_t *info = NULL;
 		hs_compile_error_t *ce = NULL;
 		if (hs_expression_info(exprs[i], base, &info, &ce) != HS_SUCCESS) {
-			*err = fmt_err("patterns[%ld]: %s", ce->message, (long)i);
+			*err = pattern_err((long)i, ce->message);
 			hs_free_compile_error(ce);
 			goto out;
 		}
 		size_t need = info->max_width == UINT_MAX ? window : info->max_width - 1;
 		if (info->min_width == 0) {
 			free(info);
-			*err = fmt_err("patterns[%ld]: matches the empty string%s", "", (long)i);
+			*err = pattern_err((long)i, "matches the empty string");
 			goto out;
 		}
 		free(info);
@@ -196,7 +219,7 @@ static int pattern_init(const json_t *conf, void **self, char **err)
 	    hs_compile_multi(exprs, flags, ids, (unsigned)n,
 			     HS_MODE_STREAM | HS_MODE_SOM_HORIZON_LARGE, NULL, &p->stream,
 			     &ce) != HS_SUCCESS) {
-		*err = fmt_err("patterns[%ld]: %s", ce->message, ce->expression < 0 ? 0 : ce->expression);
+		*err = pattern_err(ce->expression < 0 ? 0 : ce->expression, ce->message);
 		hs_free_compile_error(ce);
 		goto out;
 	}
@@ -237,6 +260,8 @@ static void report(const struct pattern *p, const struct hit *h, const char *tex
 		json_object_set_new(ev, "excerpt", json_stringn_nocheck(text + from, to - from));
 	}
 	v->evidence = ev;
+	v->spans = h->spans;
+	v->nspans = h->nspans;
 }
 
 static int scan_text(const struct pattern *p, const char *text, size_t len, struct hit *h)
@@ -248,11 +273,17 @@ static int scan_text(const struct pattern *p, const char *text, size_t len, stru
 	return e == HS_SUCCESS || e == HS_SCAN_TERMINATED ? WD_OK : WD_EIO;
 }
 
-/* Scans every text part and tool-call argument of msgs; reports the first hit. */
+/* Scans every text part and tool-call argument of msgs; the first hit is the evidence, and
+ * every hit is a span. */
 static int scan_messages(const struct pattern *p, const struct wd_message *msgs, size_t n,
 			 struct wd_verdict *v)
 {
-	for (size_t i = 0; i < n; i++) {
+	struct hit h = {0};
+	const char *first_text = NULL;
+	size_t first_len = 0;
+	int first_msg = -1, first_choice = -1;
+	int rc = WD_OK;
+	for (size_t i = 0; i < n && h.nspans < MAX_SPANS; i++) {
 		const struct wd_message *m = &msgs[i];
 		for (size_t j = 0; j < m->nparts + m->ncalls; j++) {
 			const char *t;
@@ -268,17 +299,26 @@ static int scan_messages(const struct pattern *p, const struct wd_message *msgs,
 			}
 			if (!t || len > UINT_MAX)
 				continue;
-			struct hit h = {0};
-			int rc = scan_text(p, t, len, &h);
+			h.message = (int)i;
+			h.part = j < m->nparts ? (int)j : -1 - (int)(j - m->nparts);
+			int found = h.found;
+			rc = scan_text(p, t, len, &h);
 			if (rc)
-				return rc;
-			if (h.found) {
-				report(p, &h, t, len, 0, m->choice, (int)i, v);
-				return WD_OK;
+				goto out;
+			if (h.found && !found) {
+				first_text = t;
+				first_len = len;
+				first_msg = (int)i;
+				first_choice = m->choice;
 			}
 		}
 	}
-	return WD_OK;
+out:
+	if (h.found && rc == WD_OK)
+		report(p, &h, first_text, first_len, 0, first_choice, first_msg, v);
+	else
+		free(h.spans);
+	return rc;
 }
 
 static int pattern_check_request(void *self, struct wd_check_ctx *c, const struct wd_exchange *x,
@@ -319,24 +359,27 @@ static int pattern_check_chunk(void *self, struct wd_check_ctx *c, const struct 
 	hs_scratch_t *s = scratch_for(p->stream);
 	if (!s)
 		return WD_ENOMEM;
-	struct hit h = {0};
+	struct hit h = {.message = d->choice, .part = tool};
 	hs_error_t e = hs_scan_stream(ts->hs, d->text, (unsigned)d->len, 0, s, on_match, &h);
 	size_t at = ts->offset;
 	ts->offset += d->len;
-	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED) {
+		free(h.spans);
 		return WD_EIO;
+	}
 	if (h.found)
 		report(p, &h, d->text, d->len, at, d->choice, -1, v);
+	else
+		free(h.spans);
 	return WD_OK;
 }
 
 static void close_streams(struct pattern_state *st, hs_scratch_t *s, struct hit *h)
 {
 	for (size_t i = 0; i < st->n; i++) {
-		struct hit one = {0};
-		hs_close_stream(st->s[i].hs, s, s ? on_match : NULL, &one);
-		if (one.found && !h->found)
-			*h = one;
+		h->message = st->s[i].choice;
+		h->part = st->s[i].tool;
+		hs_close_stream(st->s[i].hs, s, s ? on_match : NULL, h);
 	}
 	free(st->s);
 	st->s = NULL;
@@ -353,7 +396,9 @@ static int pattern_finish(void *self, struct wd_check_ctx *c, const struct wd_ex
 		struct hit h = {0};
 		close_streams(st, s, &h);
 		if (h.found)
-			report(p, &h, NULL, 0, 0, -1, -1, v);
+			report(p, &h, NULL, 0, 0, h.spans ? h.spans[0].message : -1, -1, v);
+		else
+			free(h.spans);
 		return s ? WD_OK : WD_ENOMEM;
 	}
 	return scan_messages(p, x->out, x->nout, v);
@@ -364,6 +409,7 @@ static void pattern_release(void *self, void *state)
 	struct pattern_state *st = state;
 	struct hit h = {0};
 	close_streams(st, NULL, &h);
+	free(h.spans);
 	free(st);
 }
 

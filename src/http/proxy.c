@@ -89,6 +89,7 @@ struct txn {
 	char *stream_id, *stream_model;
 	long long stream_created;
 	int blocked;
+	size_t masked_upto; /* outcomes already applied as masks */
 	int waiting_data; /* connection suspended inside the content reader */
 	int suspended;
 	int responded; /* a response has been queued */
@@ -294,6 +295,54 @@ static void log_outcomes(struct txn *t)
 	}
 }
 
+/* ---- redaction ---- */
+
+/* The enforced `redact` outcomes recorded since the last call, one at a time (NULL: none). */
+static const struct wd_outcome *next_redaction(struct txn *t)
+{
+	size_t n;
+	const struct wd_outcome *o = wd_run_outcomes(t->run, &n);
+	while (t->masked_upto < n) {
+		const struct wd_outcome *r = &o[t->masked_upto++];
+		if (r->kind == WD_OUT_INCIDENT && r->action == WD_REDACT && !r->observed)
+			return r;
+	}
+	return NULL;
+}
+
+/* Masks what redact outcomes point at in the request (response = 0) or the whole answer, and
+ * writes the changed JSON into buf. Returns 1 when something was masked. */
+static int redact_exchange(struct txn *t, int response, struct wd_buf *buf)
+{
+	int changed = 0;
+	const struct wd_outcome *r;
+	while ((r = next_redaction(t))) {
+		if (wd_exchange_redact(&t->x, response, r->spans, r->nspans) == WD_OK && r->nspans)
+			changed = 1;
+	}
+	if (!changed)
+		return 0;
+	char *json = json_dumps(response ? t->x.resp : t->x.body, JSON_COMPACT);
+	if (!json)
+		return 0;
+	wd_buf_free(buf);
+	wd_buf_init(buf, SIZE_MAX / 2);
+	wd_buf_appendz(buf, json);
+	free(json);
+	return 1;
+}
+
+/* Streams: masks held text for new redact outcomes. */
+static void redact_held(struct txn *t)
+{
+	const struct wd_outcome *r;
+	while ((r = next_redaction(t))) {
+		for (size_t i = 0; i < r->nspans; i++)
+			wd_holdq_mask(t->hq, r->spans[i].message, r->spans[i].part, r->spans[i].from,
+				      r->spans[i].to);
+	}
+}
+
 /* ---- blocking ---- */
 
 /* The request was blocked: a content_filter error, or a refusal completion (on_block). */
@@ -453,7 +502,9 @@ static int on_event(void *ctx, const struct wd_sse_event *ev)
 		stop_stream(t);
 		return 1;
 	}
-	rc = wd_holdq_push(t->hq, ev->raw, ev->raw_len, c.deltas, c.ndeltas);
+	rc = wd_holdq_push(t->hq, ev->raw, ev->raw_len, ev->event, c.json, c.deltas, c.ndeltas);
+	if (rc == WD_OK)
+		redact_held(t);
 	if (c.finish_reason) {
 		for (size_t i = 0; i < c.ndeltas; i++)
 			wd_holdq_finish_choice(t->hq, c.deltas[i].choice);
@@ -531,6 +582,9 @@ static void settle_response(struct txn *t)
 				body = rewritten;
 				len = strlen(rewritten);
 			}
+		} else if (a == WD_REDACT && t->x.resp && redact_exchange(t, 1, &t->resp)) {
+			body = t->resp.data;
+			len = t->resp.len;
 		}
 		respond(t, (unsigned)t->upstream_status, body, len,
 			t->content_type[0] ? t->content_type : "application/json", 1);
@@ -540,10 +594,12 @@ static void settle_response(struct txn *t)
 	}
 	/* SSE: release what is left, or end with content_filter */
 	if (t->mode == BODY_SSE && !t->blocked) {
-		if (wd_run_action(t->run, NULL) == WD_BLOCK)
+		if (wd_run_action(t->run, NULL) == WD_BLOCK) {
 			stop_stream(t);
-		else
+		} else {
+			redact_held(t);
 			wd_holdq_release(t->hq, &t->out, 1);
+		}
 	}
 	t->state = DONE;
 	if (t->waiting_data)
@@ -708,11 +764,14 @@ static void start_upstream(struct txn *t)
 /* The request phase is decided: block, or go upstream. */
 static void after_request_phase(struct txn *t)
 {
-	if (t->run && wd_run_action(t->run, NULL) == WD_BLOCK) {
+	enum wd_action a = t->run ? wd_run_action(t->run, NULL) : WD_ALLOW;
+	if (a == WD_BLOCK) {
 		log_outcomes(t);
 		respond_blocked_request(t);
 		return;
 	}
+	if (a == WD_REDACT && t->parsed)
+		redact_exchange(t, 0, &t->body); /* the upstream gets the masked request */
 	start_upstream(t);
 }
 
@@ -1172,7 +1231,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
 	vsnprintf(msg, sizeof msg, fmt, ap);

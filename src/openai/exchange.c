@@ -162,6 +162,7 @@ static int add_part(struct wd_message *m, enum wd_part_kind kind, const json_t *
 	p[m->nparts].kind = kind;
 	p[m->nparts].text = s ? json_string_value(s) : NULL;
 	p[m->nparts].len = s ? json_string_length(s) : 0;
+	p[m->nparts].node = json_is_string(s) ? (json_t *)s : NULL;
 	m->nparts++;
 	return WD_OK;
 }
@@ -176,6 +177,7 @@ static int add_call(struct wd_message *m, const json_t *id, const json_t *name, 
 	c[m->ncalls].name = json_is_string(name) ? json_string_value(name) : NULL;
 	c[m->ncalls].arguments = json_is_string(args) ? json_string_value(args) : "";
 	c[m->ncalls].arguments_len = json_is_string(args) ? json_string_length(args) : 0;
+	c[m->ncalls].node = json_is_string(args) ? (json_t *)args : NULL;
 	m->ncalls++;
 	return WD_OK;
 }
@@ -841,6 +843,7 @@ static int push_delta(struct wd_chunk *c, enum wd_delta_kind kind, int choice, i
 	d[c->ndeltas].tool = tool;
 	d[c->ndeltas].text = json_string_value(s);
 	d[c->ndeltas].len = json_string_length(s);
+	d[c->ndeltas].node = (json_t *)s;
 	c->ndeltas++;
 	return WD_OK;
 }
@@ -1307,4 +1310,56 @@ char *wd_refusal_body(enum wd_route route, const char *model, const char *text, 
 			memcpy(p + old, "data: [DONE]\n\n", sizeof "data: [DONE]\n\n");
 	}
 	return finish_blocks(acc, rc);
+}
+
+int wd_text_mask(json_t *node, size_t from, size_t to)
+{
+	if (!json_is_string(node))
+		return WD_EINVAL;
+	size_t len = json_string_length(node);
+	if (to > len)
+		to = len;
+	if (from >= to)
+		return WD_OK;
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return WD_ENOMEM;
+	memcpy(copy, json_string_value(node), len);
+	/* widen to whole UTF-8 characters so the result stays valid UTF-8 */
+	while (from > 0 && ((unsigned char)copy[from] & 0xC0) == 0x80)
+		from--;
+	while (to < len && ((unsigned char)copy[to] & 0xC0) == 0x80)
+		to++;
+	memset(copy + from, '*', to - from);
+	int rc = json_string_setn_nocheck(node, copy, len) ? WD_ENOMEM : WD_OK;
+	free(copy);
+	return rc;
+}
+
+int wd_exchange_redact(struct wd_exchange *x, int response, const struct wd_span *spans,
+		       size_t n)
+{
+	struct wd_message *msgs = response ? x->out : x->msgs;
+	size_t nmsgs = response ? x->nout : x->nmsgs;
+	for (size_t i = 0; i < n; i++) {
+		const struct wd_span *s = &spans[i];
+		if (s->message < 0 || (size_t)s->message >= nmsgs)
+			continue;
+		struct wd_message *m = &msgs[s->message];
+		if (s->part >= 0 && (size_t)s->part < m->nparts && m->parts[s->part].node) {
+			struct wd_part *p = &m->parts[s->part];
+			int rc = wd_text_mask(p->node, s->from, s->to);
+			if (rc)
+				return rc;
+			p->text = json_string_value(p->node);
+		} else if (s->part < 0 && (size_t)(-1 - s->part) < m->ncalls &&
+			   m->calls[-1 - s->part].node) {
+			struct wd_tool_call *c = &m->calls[-1 - s->part];
+			int rc = wd_text_mask(c->node, s->from, s->to);
+			if (rc)
+				return rc;
+			c->arguments = json_string_value(c->node);
+		}
+	}
+	return WD_OK;
 }

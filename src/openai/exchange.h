@@ -48,6 +48,7 @@ struct wd_part {
 	enum wd_part_kind kind;
 	const char *text; /* TEXT: the text; IMAGE: the image URL (http(s) or data:) */
 	size_t len;
+	json_t *node; /* the JSON string holding text (borrowed), for redaction; may be NULL */
 };
 
 struct wd_tool_call {
@@ -55,6 +56,7 @@ struct wd_tool_call {
 	const char *name;      /* function name; may be NULL */
 	const char *arguments; /* JSON text as the model wrote it; "" when absent */
 	size_t arguments_len;
+	json_t *node; /* the JSON string holding arguments (borrowed); NULL when absent */
 };
 
 struct wd_message {
@@ -113,6 +115,7 @@ struct wd_delta {
 	int tool;         /* tool-call index within the choice, -1 for content */
 	const char *text; /* borrowed from the chunk's JSON */
 	size_t len;
+	json_t *node; /* the JSON string holding text (borrowed from the chunk) */
 };
 
 /* One parsed stream event. */
@@ -132,6 +135,26 @@ struct wd_chunk {
 int wd_chunk_parse(struct wd_chunk *c, enum wd_route route, const char *event, const char *data,
 		   size_t len, char *err, size_t errlen);
 void wd_chunk_free(struct wd_chunk *c);
+
+/* Masks bytes [from, to) of the JSON string node with '*' (same length, so offsets of the rest
+ * of the text stay valid; a multi-byte character becomes several '*'). Afterwards the text
+ * pointers into that node (wd_part.text etc.) must be re-read from it. */
+int wd_text_mask(json_t *node, size_t from, size_t to);
+
+/* Where a hit lies, so that action `redact` can mask it. Request/whole response: message is the
+ * index into x->msgs (request phase) or x->out (response), part the index into its parts, or
+ * -1 - k for tool call k's arguments. Streams: message is the choice, part the tool-call index
+ * (-1: content), and from/to count bytes from the start of that stream of text. */
+struct wd_span {
+	int message, part;
+	size_t from, to;
+};
+
+/* Masks the spans in the request (response = 0: x->msgs, in
+ * x->body) or the answer (response = 1: x->out, in x->resp), and refreshes the view's text
+ * pointers. Spans that point nowhere are skipped. */
+int wd_exchange_redact(struct wd_exchange *x, int response, const struct wd_span *spans,
+		       size_t n);
 
 /* Withholds a blocked answer in a non-streamed response body (Azure content-filter
  * convention): for choice index `choice` (-1: every choice) the content is set to "" (legacy:

@@ -255,7 +255,7 @@ static size_t stream_through(struct wd_chain *ch, const char *text, const size_t
 			wd_holdq_drop(q);
 			break;
 		}
-		wd_holdq_push(q, text + from, to - from, &d, 1);
+		wd_holdq_push(q, text + from, to - from, NULL, NULL, &d, 1);
 		wd_holdq_release(q, &out, 0);
 		from = to;
 	}
@@ -320,19 +320,19 @@ TEST(holdq_waits_per_choice_and_releases_finished_choices)
 	wd_buf_init(&out, 1000);
 	struct wd_delta d0 = {WD_DELTA_CONTENT, 0, -1, "abc", 3};
 	struct wd_delta d1 = {WD_DELTA_CONTENT, 1, -1, "0123456789", 10};
-	CHECK_EQ_INT(wd_holdq_push(q, "A", 1, NULL, 0), WD_OK); /* no text: free to go */
-	CHECK_EQ_INT(wd_holdq_push(q, "B", 1, &d0, 1), WD_OK);
-	CHECK_EQ_INT(wd_holdq_push(q, "C", 1, &d1, 1), WD_OK);
+	CHECK_EQ_INT(wd_holdq_push(q, "A", 1, NULL, NULL, NULL, 0), WD_OK); /* no text: free to go */
+	CHECK_EQ_INT(wd_holdq_push(q, "B", 1, NULL, NULL, &d0, 1), WD_OK);
+	CHECK_EQ_INT(wd_holdq_push(q, "C", 1, NULL, NULL, &d1, 1), WD_OK);
 	CHECK_EQ_INT(wd_holdq_release(q, &out, 0), 1);
 	CHECK_STR(out.data, "A");
 	/* choice 1 growing does not make choice 0's text safe */
-	CHECK_EQ_INT(wd_holdq_push(q, "D", 1, &d1, 1), WD_OK);
+	CHECK_EQ_INT(wd_holdq_push(q, "D", 1, NULL, NULL, &d1, 1), WD_OK);
 	CHECK_EQ_INT(wd_holdq_release(q, &out, 0), 0);
 	wd_holdq_finish_choice(q, 0);
 	CHECK_EQ_INT(wd_holdq_release(q, &out, 0), 2); /* B (finished) and C (10 more bytes) */
 	CHECK_STR(out.data, "ABC");
 	CHECK_EQ_INT(wd_holdq_pending(q), 1);
-	CHECK_EQ_INT(wd_holdq_push(q, "0123456789", 1001, NULL, 0), WD_ETOOBIG);
+	CHECK_EQ_INT(wd_holdq_push(q, "0123456789", 1001, NULL, NULL, NULL, 0), WD_ETOOBIG);
 	wd_holdq_drop(q);
 	CHECK_EQ_INT(wd_holdq_pending(q), 0);
 	wd_buf_free(&out);
