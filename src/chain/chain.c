@@ -260,13 +260,14 @@ static int parse_entry(struct build *b, const json_t *ent, struct wd_entry *e, j
 	}
 	char *cerr = NULL;
 	int rc = e->type->init(cfg, &e->self, &cerr);
-	json_decref(empty);
 	if (rc < 0) {
-		fail(b, cfg, "config", "%s", cerr ? cerr : wd_strerror(rc));
-		free(cerr);
-		return WD_EINVAL;
+		/* an absent config is located at the entry */
+		fail(b, empty ? ent : cfg, "config", "%s", cerr ? cerr : wd_strerror(rc));
+		rc = WD_EINVAL;
 	}
-	return WD_OK;
+	free(cerr);
+	json_decref(empty);
+	return rc < 0 ? rc : WD_OK;
 }
 
 int wd_chain_build(const struct wd_conf *conf, const json_t *checkers, struct wd_chain **out,
