@@ -16,9 +16,9 @@
 #include "http/proxy.h"
 #include "mock/mock.h"
 
-#define WD_VERSION "0.1.0"
+#define WD_VERSION     "0.1.0"
 #define DEFAULT_CONFIG "conf/warden.yaml"
-#define DRAIN_MS 30000
+#define DRAIN_MS       30000
 
 static void usage(FILE *f)
 {
@@ -47,15 +47,15 @@ static int serve(int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		const char **slot = strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 ? &conf_path
-				    : strcmp(a, "--listen") == 0			 ? &listen
-				    : strcmp(a, "--upstream") == 0			 ? &upstream
-				    : strcmp(a, "--admin-listen") == 0			 ? &admin
-				    : strcmp(a, "--db") == 0				 ? &db
-				    : strcmp(a, "--threads") == 0			 ? &threads
-											 : NULL;
+		                    : strcmp(a, "--listen") == 0                       ? &listen
+		                    : strcmp(a, "--upstream") == 0                     ? &upstream
+		                    : strcmp(a, "--admin-listen") == 0                 ? &admin
+		                    : strcmp(a, "--db") == 0                           ? &db
+		                    : strcmp(a, "--threads") == 0                      ? &threads
+		                                                                       : NULL;
 		if (!slot || i + 1 >= argc) {
 			fprintf(stderr, "warden serve: %s %s\n", a,
-				slot ? "needs a value" : "is not an option");
+			        slot ? "needs a value" : "is not an option");
 			usage(stderr);
 			return 2;
 		}
@@ -84,11 +84,13 @@ static int serve(int argc, char **argv)
 	if ((listen && wd_parse_hostport(listen, host, sizeof host, &port)) ||
 	    (admin && wd_parse_hostport(admin, host, sizeof host, &port))) {
 		fprintf(stderr, "warden serve: %s: want HOST:PORT\n",
-			listen && wd_parse_hostport(listen, host, sizeof host, &port) ? "--listen"
-										: "--admin-listen");
+		        listen && wd_parse_hostport(listen, host, sizeof host, &port)
+		            ? "--listen"
+		            : "--admin-listen");
 		goto out_conf;
 	}
-	if (upstream && strncmp(upstream, "http://", 7) != 0 && strncmp(upstream, "https://", 8) != 0) {
+	if (upstream && strncmp(upstream, "http://", 7) != 0 &&
+	    strncmp(upstream, "https://", 8) != 0) {
 		fprintf(stderr, "warden serve: --upstream: want an http:// or https:// URL\n");
 		goto out_conf;
 	}
@@ -108,7 +110,8 @@ static int serve(int argc, char **argv)
 		char *end;
 		long n = strtol(threads, &end, 10);
 		if (*end || n < 0 || n > 256) {
-			fprintf(stderr, "warden serve: --threads must be an integer from 0 to 256\n");
+			fprintf(stderr,
+			        "warden serve: --threads must be an integer from 0 to 256\n");
 			goto out_conf;
 		}
 		s.threads = (int)n;
@@ -137,8 +140,9 @@ static int serve(int argc, char **argv)
 		goto out;
 	}
 	wd_admin_set_ready(adm, 1);
-	wd_info(NULL, "warden %s listening on http://%s (upstream %s), admin on http://%s, %zu checkers",
-		WD_VERSION, s.listen, s.upstream_url, s.admin_listen, wd_chain_size(chain));
+	wd_info(NULL,
+	        "warden %s listening on http://%s (upstream %s), admin on http://%s, %zu checkers",
+	        WD_VERSION, s.listen, s.upstream_url, s.admin_listen, wd_chain_size(chain));
 	int sig = 0;
 	sigwait(&set, &sig);
 	wd_info(NULL, "%s: draining in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -174,9 +178,11 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "mock") == 0) {
 		rc = wd_mock_main(argc - 2, argv + 2);
 	} else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-		printf("warden %s (libcurl %s)\n", WD_VERSION, curl_version_info(CURLVERSION_NOW)->version);
+		printf("warden %s (libcurl %s)\n", WD_VERSION,
+		       curl_version_info(CURLVERSION_NOW)->version);
 		rc = 0;
-	} else if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+	} else if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+	           strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		rc = 0;
 	} else {

@@ -30,7 +30,7 @@ int wd_is_loopback(const char *hostport)
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *json)
 {
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
+	    MHD_create_response_from_buffer(strlen(json), (void *)json, MHD_RESPMEM_MUST_COPY);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
@@ -38,8 +38,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 }
 
 static enum MHD_Result on_admin(void *cls, struct MHD_Connection *c, const char *url,
-				const char *method, const char *version, const char *upload,
-				size_t *upload_size, void **con_cls)
+                                const char *method, const char *version, const char *upload,
+                                size_t *upload_size, void **con_cls)
 {
 	struct wd_admin *a = cls;
 	if (!*con_cls) { /* first call: headers only */
@@ -56,17 +56,17 @@ static enum MHD_Result on_admin(void *cls, struct MHD_Connection *c, const char 
 		return reply(c, 503, "{\"status\":\"draining\"}");
 	}
 	return reply(c, 404,
-		     "{\"error\":{\"message\":\"unknown admin path\",\"type\":"
-		     "\"invalid_request_error\",\"code\":\"not_found\",\"param\":null}}");
+	             "{\"error\":{\"message\":\"unknown admin path\",\"type\":"
+	             "\"invalid_request_error\",\"code\":\"not_found\",\"param\":null}}");
 }
 
 int wd_admin_start(const struct wd_settings *s, struct wd_admin **out, char *err, size_t errlen)
 {
 	if (!wd_is_loopback(s->admin_listen) && (!s->admin_token || !s->admin_token[0])) {
 		snprintf(err, errlen,
-			 "admin listener %s is not loopback: set admin.token (or "
-			 "WARDEN_ADMIN_TOKEN) so the admin API is not open to the network",
-			 s->admin_listen);
+		         "admin listener %s is not loopback: set admin.token (or "
+		         "WARDEN_ADMIN_TOKEN) so the admin API is not open to the network",
+		         s->admin_listen);
 		return WD_EINVAL;
 	}
 	int fd = wd_listen_socket(s->admin_listen, 0, err, errlen);
@@ -79,8 +79,8 @@ int wd_admin_start(const struct wd_settings *s, struct wd_admin **out, char *err
 	}
 	a->s = s;
 	a->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
-				  on_admin, a, MHD_OPTION_LISTEN_SOCKET, fd,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
+	                          on_admin, a, MHD_OPTION_LISTEN_SOCKET, fd,
+	                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_END);
 	if (!a->mhd) {
 		snprintf(err, errlen, "cannot start the admin server on %s", s->admin_listen);
 		close(fd);

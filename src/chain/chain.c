@@ -49,8 +49,8 @@ struct wd_run {
 	enum wd_phase phase;
 	int finishing; /* response phase: call finish rather than check_request */
 	const struct wd_exchange *x;
-	size_t next;  /* entry to call (or being waited for) */
-	int waiting;  /* entry `next` returned WD_AGAIN */
+	size_t next; /* entry to call (or being waited for) */
+	int waiting; /* entry `next` returned WD_AGAIN */
 	int64_t started_us, deadline_us;
 };
 
@@ -99,13 +99,13 @@ struct enum_name {
 };
 
 static const struct enum_name phase_values[] = {{"request", WD_PHASE_REQUEST},
-						{"response", WD_PHASE_RESPONSE},
-						{"upload", WD_PHASE_UPLOAD},
-						{"probe", WD_PHASE_PROBE},
-						{NULL, 0}};
+                                                {"response", WD_PHASE_RESPONSE},
+                                                {"upload", WD_PHASE_UPLOAD},
+                                                {"probe", WD_PHASE_PROBE},
+                                                {NULL, 0}};
 static const struct enum_name mode_values[] = {{"enforce", 0}, {"observe", 1}, {NULL, 0}};
 static const struct enum_name action_values[] = {
-	{"flag", WD_FLAG}, {"redact", WD_REDACT}, {"block", WD_BLOCK}, {NULL, 0}};
+    {"flag", WD_FLAG}, {"redact", WD_REDACT}, {"block", WD_BLOCK}, {NULL, 0}};
 static const struct enum_name on_error_values[] = {{"allow", 0}, {"block", 1}, {NULL, 0}};
 
 struct build {
@@ -118,7 +118,7 @@ struct build {
 
 /* Writes "file:line: checkers[i].key: message". Returns WD_EINVAL. */
 __attribute__((format(printf, 4, 5))) static int fail(struct build *b, const json_t *node,
-						       const char *key, const char *fmt, ...)
+                                                      const char *key, const char *fmt, ...)
 {
 	char where[512], msg[512];
 	va_list ap;
@@ -131,12 +131,12 @@ __attribute__((format(printf, 4, 5))) static int fail(struct build *b, const jso
 	else
 		wd_conf_where(b->conf, node, where, sizeof where);
 	snprintf(b->err, b->errlen, "%s: checkers[%zu]%s%s: %s", where, b->index, key[0] ? "." : "",
-		 key, msg);
+	         key, msg);
 	return WD_EINVAL;
 }
 
 static int parse_enum(struct build *b, const json_t *v, const char *key,
-		      const struct enum_name *names, int *out)
+                      const struct enum_name *names, int *out)
 {
 	char known[128] = "";
 	size_t o = 0;
@@ -154,8 +154,8 @@ static int parse_enum(struct build *b, const json_t *v, const char *key,
 
 static int parse_entry(struct build *b, const json_t *ent, struct wd_entry *e, json_t *ids)
 {
-	static const char *const keys[] = {"id",	"type",	    "phases",	  "mode",  "action",
-					   "threshold", "on_error", "timeout_ms", "config"};
+	static const char *const keys[] = {"id",        "type",     "phases",     "mode",  "action",
+	                                   "threshold", "on_error", "timeout_ms", "config"};
 	const char *key;
 	json_t *v;
 	if (!json_is_object(ent))
@@ -167,9 +167,10 @@ static int parse_entry(struct build *b, const json_t *ent, struct wd_entry *e, j
 		while (k < sizeof keys / sizeof keys[0] && strcmp(keys[k], key) != 0)
 			k++;
 		if (k == sizeof keys / sizeof keys[0])
-			return fail(b, v, key,
-				    "unknown key (known: id, type, phases, mode, action, threshold, "
-				    "on_error, timeout_ms, config)");
+			return fail(
+			    b, v, key,
+			    "unknown key (known: id, type, phases, mode, action, threshold, "
+			    "on_error, timeout_ms, config)");
 	}
 
 	v = json_object_get(ent, "id");
@@ -183,7 +184,7 @@ static int parse_entry(struct build *b, const json_t *ent, struct wd_entry *e, j
 	v = json_object_get(ent, "type");
 	if (!json_is_string(v))
 		return fail(b, v ? v : ent, "type", "a string is required (known: %s)",
-			    wd_registry_names());
+		            wd_registry_names());
 	const char *tname = json_string_value(v);
 	if (strchr(tname, '/')) {
 		char lerr[400];
@@ -194,7 +195,7 @@ static int parse_entry(struct build *b, const json_t *ent, struct wd_entry *e, j
 		e->type = wd_registry_find(tname);
 		if (!e->type)
 			return fail(b, v, "type", "unknown checker \"%s\" (known: %s)", tname,
-				    wd_registry_names());
+			            wd_registry_names());
 	}
 
 	e->phases = WD_PHASE_REQUEST | WD_PHASE_RESPONSE;
@@ -218,7 +219,7 @@ static int parse_entry(struct build *b, const json_t *ent, struct wd_entry *e, j
 			}
 		} else {
 			return fail(b, v, "phases",
-				    "must be a non-empty list of request, response, upload, probe");
+			            "must be a non-empty list of request, response, upload, probe");
 		}
 	}
 	int iv = 0;
@@ -271,7 +272,7 @@ static int parse_entry(struct build *b, const json_t *ent, struct wd_entry *e, j
 }
 
 int wd_chain_build(const struct wd_conf *conf, const json_t *checkers, struct wd_chain **out,
-		   char *err, size_t errlen)
+                   char *err, size_t errlen)
 {
 	struct wd_chain *ch = calloc(1, sizeof *ch);
 	json_t *ids = json_object();
@@ -348,12 +349,12 @@ size_t wd_chain_stats(const struct wd_chain *ch, struct wd_entry_stats *out, siz
 	for (i = 0; i < ch->n && i < max; i++) {
 		const struct wd_entry *e = &ch->e[i];
 		out[i] = (struct wd_entry_stats){e->id,
-						 e->type->name,
-						 atomic_load(&e->calls),
-						 atomic_load(&e->incidents),
-						 atomic_load(&e->errors),
-						 atomic_load(&e->timeouts),
-						 atomic_load(&e->latency_us)};
+		                                 e->type->name,
+		                                 atomic_load(&e->calls),
+		                                 atomic_load(&e->incidents),
+		                                 atomic_load(&e->errors),
+		                                 atomic_load(&e->timeouts),
+		                                 atomic_load(&e->latency_us)};
 	}
 	return i;
 }
@@ -361,7 +362,7 @@ size_t wd_chain_stats(const struct wd_chain *ch, struct wd_entry_stats *out, siz
 /* ---- running ---- */
 
 struct wd_run *wd_run_new(const struct wd_chain *ch, const char *request_id,
-			  void (*wake)(void *arg), void *wake_arg)
+                          void (*wake)(void *arg), void *wake_arg)
 {
 	struct wd_run *r = calloc(1, sizeof *r);
 	if (!r)
@@ -414,8 +415,8 @@ void wd_check_wake(struct wd_check_ctx *c)
 
 /* Appends an outcome and merges its action. Takes ownership of evidence. */
 static void add_outcome(struct wd_run *r, struct wd_entry *e, enum wd_outcome_kind kind,
-			enum wd_action action, const struct wd_verdict *v, json_t *evidence,
-			int64_t latency)
+                        enum wd_action action, const struct wd_verdict *v, json_t *evidence,
+                        int64_t latency)
 {
 	if (r->nout == r->capout) {
 		size_t cap = r->capout ? r->capout * 2 : 4;
@@ -434,19 +435,20 @@ static void add_outcome(struct wd_run *r, struct wd_entry *e, enum wd_outcome_ki
 	}
 	struct wd_outcome *o = &r->out[r->nout];
 	*o = (struct wd_outcome){.checker = e->id,
-				 .type = e->type->name,
-				 .phase = r->phase,
-				 .kind = kind,
-				 .action = action,
-				 .observed = e->observe,
-				 .score = v ? v->score : 0,
-				 .choice = v ? v->choice : -1,
-				 .evidence = evidence,
-				 .spans = v ? v->spans : NULL,
-				 .nspans = v ? v->nspans : 0,
-				 .latency_us = latency};
+	                         .type = e->type->name,
+	                         .phase = r->phase,
+	                         .kind = kind,
+	                         .action = action,
+	                         .observed = e->observe,
+	                         .score = v ? v->score : 0,
+	                         .choice = v ? v->choice : -1,
+	                         .evidence = evidence,
+	                         .spans = v ? v->spans : NULL,
+	                         .nspans = v ? v->nspans : 0,
+	                         .latency_us = latency};
 	snprintf(o->category, sizeof o->category, "%s",
-		 v && v->category[0] ? v->category : (kind == WD_OUT_INCIDENT ? "custom" : "checker"));
+	         v && v->category[0] ? v->category
+	                             : (kind == WD_OUT_INCIDENT ? "custom" : "checker"));
 	if (kind == WD_OUT_ERROR)
 		snprintf(o->category, sizeof o->category, "checker.error");
 	else if (kind == WD_OUT_TIMEOUT)
@@ -460,7 +462,7 @@ static void add_outcome(struct wd_run *r, struct wd_entry *e, enum wd_outcome_ki
 
 /* Turns one callback result into an outcome (or a clean count). */
 static void settle(struct wd_run *r, struct wd_entry *e, int rc, struct wd_verdict *v,
-		   int64_t latency)
+                   int64_t latency)
 {
 	atomic_fetch_add(&e->calls, 1);
 	atomic_fetch_add(&e->latency_us, (uint64_t)latency);
@@ -470,7 +472,7 @@ static void settle(struct wd_run *r, struct wd_entry *e, int rc, struct wd_verdi
 		free(v->spans);
 		json_t *ev = json_pack("{s:s}", "error", wd_strerror(rc));
 		add_outcome(r, e, WD_OUT_ERROR, e->on_error_block ? WD_BLOCK : WD_ALLOW, NULL, ev,
-			    latency);
+		            latency);
 		return;
 	}
 	if (isnan(v->score) || v->score < e->threshold || v->score <= 0) {
@@ -492,8 +494,8 @@ static int run_phase(struct wd_run *r)
 		if (!(e->phases & r->phase))
 			continue;
 		int (*cb)(void *, struct wd_check_ctx *, const struct wd_exchange *,
-			  struct wd_verdict *) = r->finishing ? e->type->finish
-							      : e->type->check_request;
+		          struct wd_verdict *) =
+		    r->finishing ? e->type->finish : e->type->check_request;
 		if (!cb)
 			continue;
 		if (!r->waiting)
@@ -515,7 +517,7 @@ static int run_phase(struct wd_run *r)
 }
 
 static int start_phase(struct wd_run *r, enum wd_phase p, int finishing,
-		       const struct wd_exchange *x)
+                       const struct wd_exchange *x)
 {
 	if (r->waiting)
 		return WD_ESTATE;
@@ -562,7 +564,7 @@ int wd_run_expire(struct wd_run *r)
 	atomic_fetch_add(&e->timeouts, 1);
 	json_t *ev = json_pack("{s:I}", "timeout_ms", (json_int_t)e->timeout_ms);
 	add_outcome(r, e, WD_OUT_TIMEOUT, e->on_error_block ? WD_BLOCK : WD_ALLOW, NULL, ev,
-		    now_us() - r->started_us);
+	            now_us() - r->started_us);
 	r->waiting = 0;
 	r->next++;
 	return run_phase(r);

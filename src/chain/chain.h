@@ -24,12 +24,13 @@ struct wd_outcome {
 	const char *type;    /* checker type name */
 	enum wd_phase phase;
 	enum wd_outcome_kind kind;
-	enum wd_action action; /* what it did to the transaction (ALLOW for observe, allow-on-error) */
-	int observed;          /* observe mode: action is what it *would* have done */
+	enum wd_action
+	    action;   /* what it did to the transaction (ALLOW for observe, allow-on-error) */
+	int observed; /* observe mode: action is what it *would* have done */
 	double score;
 	char category[64];
 	int choice;
-	json_t *evidence; /* owned by the run */
+	json_t *evidence;      /* owned by the run */
 	struct wd_span *spans; /* owned by the run: where to mask for action redact */
 	size_t nspans;
 	int64_t latency_us;
@@ -42,7 +43,7 @@ struct wd_run;
  * errors: "conf/warden.yaml:14: checkers[2].type: unknown checker \"harmm\" (known: pattern,
  * debug)". */
 int wd_chain_build(const struct wd_conf *conf, const json_t *checkers, struct wd_chain **out,
-		   char *err, size_t errlen);
+                   char *err, size_t errlen);
 void wd_chain_free(struct wd_chain *ch);
 size_t wd_chain_size(const struct wd_chain *ch);
 /* Largest holdback of the enforcing response-phase checkers (SIZE_MAX: buffer whole answer). */
@@ -61,7 +62,7 @@ size_t wd_chain_stats(const struct wd_chain *ch, struct wd_entry_stats *out, siz
 /* wake is called (from any thread) when an async checker of this run completes; the host must
  * then call wd_run_resume() on the run's own thread. */
 struct wd_run *wd_run_new(const struct wd_chain *ch, const char *request_id,
-			  void (*wake)(void *arg), void *wake_arg);
+                          void (*wake)(void *arg), void *wake_arg);
 /* Releases every checker state (fencing async work), then frees the run and its outcomes. */
 void wd_run_free(struct wd_run *r);
 

@@ -28,7 +28,7 @@ struct wd_verdict {
 	char category[64]; /* taxonomy id, e.g. "S9", "jailbreak.dan", "privacy.secret" */
 	int choice;        /* response choice concerned; -1 when not choice-specific */
 	json_t *evidence;  /* the chain takes ownership: rule id, span, short excerpt (truncated,
-			      never a secret) */
+	                      never a secret) */
 	struct wd_span *spans; /* malloc'd; the chain takes ownership; NULL when not locatable */
 	size_t nspans;
 };
@@ -36,7 +36,7 @@ struct wd_verdict {
 /* Per transaction, per checker. */
 struct wd_check_ctx {
 	void *state;            /* the checker's own per-transaction state; NULL at start. Freed
-				   by the type's release() when the transaction ends. */
+	                           by the type's release() when the transaction ends. */
 	const char *request_id; /* borrowed */
 	struct wd_run *run;     /* opaque to checkers; used by wd_check_wake */
 };
@@ -58,14 +58,15 @@ struct wd_checker_type {
 	/* Request phase (and upload/probe phases, which pass their exchange the same way).
 	 * Returns WD_OK (v filled), WD_AGAIN (async), or < 0 (an error; on_error decides). */
 	int (*check_request)(void *self, struct wd_check_ctx *c, const struct wd_exchange *x,
-			     struct wd_verdict *v);
+	                     struct wd_verdict *v);
 	/* Streamed response text, one delta at a time, in order. Synchronous: WD_OK or < 0. */
 	int (*check_chunk)(void *self, struct wd_check_ctx *c, const struct wd_delta *d,
-			   struct wd_verdict *v);
+	                   struct wd_verdict *v);
 	/* End of the response: x->out holds the whole answer for a non-streamed response; for a
-	 * stream it is empty and the checker finishes from what check_chunk saw. May be WD_AGAIN. */
+	 * stream it is empty and the checker finishes from what check_chunk saw. May be WD_AGAIN.
+	 */
 	int (*finish)(void *self, struct wd_check_ctx *c, const struct wd_exchange *x,
-		      struct wd_verdict *v);
+	              struct wd_verdict *v);
 	/* Frees c->state (may be NULL). Must cancel or fence any pending async work. */
 	void (*release)(void *self, void *state);
 	/* Bytes of streamed text per choice that must stay held back after the checker has seen

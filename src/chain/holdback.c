@@ -93,7 +93,7 @@ static long find_stream(struct wd_holdq *q, int choice, int tool)
 }
 
 int wd_holdq_push(struct wd_holdq *q, const char *raw, size_t len, const char *event, json_t *json,
-		  const struct wd_delta *d, size_t nd)
+                  const struct wd_delta *d, size_t nd)
 {
 	if (len > q->max_bytes - q->bytes)
 		return WD_ETOOBIG;
@@ -127,10 +127,10 @@ int wd_holdq_push(struct wd_holdq *q, const char *raw, size_t len, const char *e
 		return WD_ENOMEM;
 	}
 	for (size_t i = 0; i < nd; i++) {
-		long s = find_stream(q, d[i].choice, d[i].kind == WD_DELTA_CONTENT ||
-							     d[i].kind == WD_DELTA_REFUSAL
-						     ? -1
-						     : d[i].tool);
+		long s = find_stream(q, d[i].choice,
+		                     d[i].kind == WD_DELTA_CONTENT || d[i].kind == WD_DELTA_REFUSAL
+		                         ? -1
+		                         : d[i].tool);
 		if (s < 0) {
 			free_event(&e);
 			return WD_ENOMEM;
@@ -138,7 +138,7 @@ int wd_holdq_push(struct wd_holdq *q, const char *raw, size_t len, const char *e
 		size_t start = q->streams[s].seen;
 		q->streams[s].seen += d[i].len;
 		e.marks[e.nmarks++] =
-			(struct mark){(size_t)s, start, q->streams[s].seen, json ? d[i].node : NULL};
+		    (struct mark){(size_t)s, start, q->streams[s].seen, json ? d[i].node : NULL};
 	}
 	q->ev[q->n++] = e;
 	q->bytes += len;
@@ -194,7 +194,7 @@ static int emit(const struct event *e, struct wd_buf *out)
 	if (!data)
 		return WD_ENOMEM;
 	int rc = e->name ? wd_buf_printf(out, "event: %s\ndata: %s\n\n", e->name, data)
-			 : wd_buf_printf(out, "data: %s\n\n", data);
+	                 : wd_buf_printf(out, "data: %s\n\n", data);
 	free(data);
 	return rc;
 }

@@ -22,7 +22,7 @@ void wd_holdq_free(struct wd_holdq *q);
  * NULL) and event (the SSE event name, NULL when none) let a masked event be written anew.
  * WD_ETOOBIG past max_bytes. */
 int wd_holdq_push(struct wd_holdq *q, const char *raw, size_t len, const char *event, json_t *json,
-		  const struct wd_delta *d, size_t nd);
+                  const struct wd_delta *d, size_t nd);
 /* Masks bytes [from, to) of the stream (choice, tool: -1 for content) in the events still held;
  * those events are re-serialised when released. Returns how many events changed. */
 int wd_holdq_mask(struct wd_holdq *q, int choice, int tool, size_t from, size_t to);

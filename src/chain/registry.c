@@ -9,8 +9,8 @@
 #include "checkers/checkers.h"
 
 static const struct wd_checker_type *const builtins[] = {
-	&wd_checker_pattern,
-	&wd_checker_debug,
+    &wd_checker_pattern,
+    &wd_checker_debug,
 };
 
 const struct wd_checker_type *wd_registry_find(const char *name)
@@ -29,7 +29,7 @@ const char *wd_registry_names(void)
 		size_t o = 0;
 		for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
 			int n = snprintf(names + o, sizeof names - o, "%s%s", i ? ", " : "",
-					 builtins[i]->name);
+			                 builtins[i]->name);
 			if (n < 0 || (size_t)n >= sizeof names - o)
 				break;
 			o += (size_t)n;
@@ -53,7 +53,7 @@ const struct wd_checker_type *wd_registry_load(const char *path, char *err, size
 	}
 	if (t->abi != WD_CHECKER_ABI || !t->name || !t->init) {
 		snprintf(err, errlen, "plugin %s has checker ABI %u, warden needs %u", path, t->abi,
-			 (unsigned)WD_CHECKER_ABI);
+		         (unsigned)WD_CHECKER_ABI);
 		dlclose(h);
 		return NULL;
 	}

@@ -134,7 +134,7 @@ static void fill(const struct debug *d, struct wd_verdict *v, int choice)
 
 /* Synchronous decision over a list of messages. */
 static int judge(const struct debug *d, const struct wd_message *msgs, size_t n,
-		 struct wd_verdict *v)
+                 struct wd_verdict *v)
 {
 	if (d->delay_ms)
 		sleep_ms(d->delay_ms);
@@ -156,8 +156,8 @@ static int judge(const struct debug *d, const struct wd_message *msgs, size_t n,
 
 /* Async path: the first call starts a timer thread and answers WD_AGAIN; the call after the
  * wake answers from the job. */
-static int judge_async(const struct debug *d, struct wd_check_ctx *c,
-		       const struct wd_message *msgs, size_t n, struct wd_verdict *v)
+static int judge_async(const struct debug *d, struct wd_check_ctx *c, const struct wd_message *msgs,
+                       size_t n, struct wd_verdict *v)
 {
 	struct job *j = c->state;
 	if (j) {
@@ -201,7 +201,7 @@ static int judge_async(const struct debug *d, struct wd_check_ctx *c,
 }
 
 static int debug_check_request(void *self, struct wd_check_ctx *c, const struct wd_exchange *x,
-			       struct wd_verdict *v)
+                               struct wd_verdict *v)
 {
 	const struct debug *d = self;
 	if (d->async_ms)
@@ -210,7 +210,7 @@ static int debug_check_request(void *self, struct wd_check_ctx *c, const struct 
 }
 
 static int debug_check_chunk(void *self, struct wd_check_ctx *c, const struct wd_delta *dl,
-			     struct wd_verdict *v)
+                             struct wd_verdict *v)
 {
 	const struct debug *d = self;
 	if (d->fail)
@@ -221,7 +221,7 @@ static int debug_check_chunk(void *self, struct wd_check_ctx *c, const struct wd
 }
 
 static int debug_finish(void *self, struct wd_check_ctx *c, const struct wd_exchange *x,
-			struct wd_verdict *v)
+                        struct wd_verdict *v)
 {
 	const struct debug *d = self;
 	if (d->async_ms)
@@ -246,13 +246,13 @@ static size_t debug_holdback(const void *self)
 }
 
 const struct wd_checker_type wd_checker_debug = {
-	.name = "debug",
-	.abi = WD_CHECKER_ABI,
-	.init = debug_init,
-	.destroy = debug_destroy,
-	.check_request = debug_check_request,
-	.check_chunk = debug_check_chunk,
-	.finish = debug_finish,
-	.release = debug_release,
-	.holdback = debug_holdback,
+    .name = "debug",
+    .abi = WD_CHECKER_ABI,
+    .init = debug_init,
+    .destroy = debug_destroy,
+    .check_request = debug_check_request,
+    .check_chunk = debug_check_chunk,
+    .finish = debug_finish,
+    .release = debug_release,
+    .holdback = debug_holdback,
 };

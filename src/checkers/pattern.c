@@ -66,7 +66,7 @@ struct hit {
 };
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
-		    void *ctx)
+                    void *ctx)
 {
 	struct hit *h = ctx;
 	if (!h->found) {
@@ -119,7 +119,7 @@ static char *pattern_err(long i, const char *what)
 static int pattern_init(const json_t *conf, void **self, char **err)
 {
 	static const char *const keys[] = {"patterns", "case_insensitive", "category", "window",
-					   "excerpt"};
+	                                   "excerpt"};
 	const char *key;
 	json_t *v;
 	json_object_foreach((json_t *)conf, key, v)
@@ -130,9 +130,9 @@ static int pattern_init(const json_t *conf, void **self, char **err)
 		if (k == sizeof keys / sizeof keys[0]) {
 			char buf[256];
 			snprintf(buf, sizeof buf,
-				 "%s: unknown key (known: patterns, case_insensitive, category, "
-				 "window, excerpt)",
-				 key);
+			         "%s: unknown key (known: patterns, case_insensitive, category, "
+			         "window, excerpt)",
+			         key);
 			*err = strdup(buf);
 			return WD_EINVAL;
 		}
@@ -148,7 +148,7 @@ static int pattern_init(const json_t *conf, void **self, char **err)
 	const json_t *exc = json_object_get(conf, "excerpt");
 	if ((ci && !json_is_boolean(ci)) || (exc && !json_is_boolean(exc))) {
 		*err = strdup(ci && !json_is_boolean(ci) ? "case_insensitive: must be true or false"
-							 : "excerpt: must be true or false");
+		                                         : "excerpt: must be true or false");
 		return WD_EINVAL;
 	}
 	if (cat && (!json_is_string(cat) || !json_string_length(cat))) {
@@ -156,7 +156,7 @@ static int pattern_init(const json_t *conf, void **self, char **err)
 		return WD_EINVAL;
 	}
 	if (win && (!json_is_integer(win) || json_integer_value(win) < 1 ||
-		    json_integer_value(win) > 1 << 20)) {
+	            json_integer_value(win) > 1 << 20)) {
 		*err = strdup("window: must be an integer from 1 to 1048576");
 		return WD_EINVAL;
 	}
@@ -183,7 +183,7 @@ static int pattern_init(const json_t *conf, void **self, char **err)
 		if (!json_is_string(re) || !json_string_length(re) ||
 		    (rid && !json_is_string(rid)) || (rcat && !json_is_string(rcat))) {
 			*err = pattern_err((long)i, "must be a regular expression or {id, regex, "
-						    "category} with string values");
+			                            "category} with string values");
 			goto out;
 		}
 		exprs[i] = json_string_value(re);
@@ -192,8 +192,9 @@ static int pattern_init(const json_t *conf, void **self, char **err)
 		char idbuf[32];
 		snprintf(idbuf, sizeof idbuf, "pattern-%zu", i);
 		p->rules[i].id = strdup(rid ? json_string_value(rid) : idbuf);
-		p->rules[i].category =
-			strdup(rcat ? json_string_value(rcat) : cat ? json_string_value(cat) : "custom");
+		p->rules[i].category = strdup(rcat  ? json_string_value(rcat)
+		                              : cat ? json_string_value(cat)
+		                                    : "custom");
 		p->nrules = i + 1;
 
 		hs_expr_info_t *info = NULL;
@@ -215,10 +216,10 @@ static int pattern_init(const json_t *conf, void **self, char **err)
 	}
 	hs_compile_error_t *ce = NULL;
 	if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &p->block, &ce) !=
-		    HS_SUCCESS ||
+	        HS_SUCCESS ||
 	    hs_compile_multi(exprs, flags, ids, (unsigned)n,
-			     HS_MODE_STREAM | HS_MODE_SOM_HORIZON_LARGE, NULL, &p->stream,
-			     &ce) != HS_SUCCESS) {
+	                     HS_MODE_STREAM | HS_MODE_SOM_HORIZON_LARGE, NULL, &p->stream,
+	                     &ce) != HS_SUCCESS) {
 		*err = pattern_err(ce->expression < 0 ? 0 : ce->expression, ce->message);
 		hs_free_compile_error(ce);
 		goto out;
@@ -240,14 +241,14 @@ out:
 
 /* Fills v from a hit in text[0..len) (the match may start before text for streams: clipped). */
 static void report(const struct pattern *p, const struct hit *h, const char *text, size_t len,
-		   size_t text_offset, int choice, int msg, struct wd_verdict *v)
+                   size_t text_offset, int choice, int msg, struct wd_verdict *v)
 {
 	const struct rule *r = &p->rules[h->id];
 	v->score = 1.0;
 	v->choice = choice;
 	snprintf(v->category, sizeof v->category, "%s", r->category);
 	json_t *ev = json_pack("{s:s,s:[I,I]}", "rule", r->id, "span", (json_int_t)h->from,
-			       (json_int_t)h->to);
+	                       (json_int_t)h->to);
 	if (msg >= 0)
 		json_object_set_new(ev, "message", json_integer(msg));
 	if (p->excerpt && text) {
@@ -276,7 +277,7 @@ static int scan_text(const struct pattern *p, const char *text, size_t len, stru
 /* Scans every text part and tool-call argument of msgs; the first hit is the evidence, and
  * every hit is a span. */
 static int scan_messages(const struct pattern *p, const struct wd_message *msgs, size_t n,
-			 struct wd_verdict *v)
+                         struct wd_verdict *v)
 {
 	struct hit h = {0};
 	const char *first_text = NULL;
@@ -322,13 +323,13 @@ out:
 }
 
 static int pattern_check_request(void *self, struct wd_check_ctx *c, const struct wd_exchange *x,
-				 struct wd_verdict *v)
+                                 struct wd_verdict *v)
 {
 	return scan_messages(self, x->msgs, x->nmsgs, v);
 }
 
 static int pattern_check_chunk(void *self, struct wd_check_ctx *c, const struct wd_delta *d,
-			       struct wd_verdict *v)
+                               struct wd_verdict *v)
 {
 	struct pattern *p = self;
 	struct pattern_state *st = c->state;
@@ -387,7 +388,7 @@ static void close_streams(struct pattern_state *st, hs_scratch_t *s, struct hit 
 }
 
 static int pattern_finish(void *self, struct wd_check_ctx *c, const struct wd_exchange *x,
-			  struct wd_verdict *v)
+                          struct wd_verdict *v)
 {
 	struct pattern *p = self;
 	struct pattern_state *st = c->state;
@@ -419,13 +420,13 @@ static size_t pattern_holdback(const void *self)
 }
 
 const struct wd_checker_type wd_checker_pattern = {
-	.name = "pattern",
-	.abi = WD_CHECKER_ABI,
-	.init = pattern_init,
-	.destroy = pattern_destroy,
-	.check_request = pattern_check_request,
-	.check_chunk = pattern_check_chunk,
-	.finish = pattern_finish,
-	.release = pattern_release,
-	.holdback = pattern_holdback,
+    .name = "pattern",
+    .abi = WD_CHECKER_ABI,
+    .init = pattern_init,
+    .destroy = pattern_destroy,
+    .check_request = pattern_check_request,
+    .check_chunk = pattern_check_chunk,
+    .finish = pattern_finish,
+    .release = pattern_release,
+    .holdback = pattern_holdback,
 };

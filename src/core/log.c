@@ -63,12 +63,14 @@ void wd_log_write(enum wd_log_level lvl, const char *reqid, const char *fmt, ...
 		char esc[2100];
 		json_escape(esc, sizeof esc, msg);
 		n = snprintf(line, sizeof line,
-			     "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\"%s%s%s,\"msg\":\"%s\"}\n", ts,
-			     now.tv_nsec / 1000000, level_names[lvl], reqid ? ",\"request_id\":\"" : "",
-			     reqid ? reqid : "", reqid ? "\"" : "", esc);
+		             "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\"%s%s%s,\"msg\":\"%s\"}\n", ts,
+		             now.tv_nsec / 1000000, level_names[lvl],
+		             reqid ? ",\"request_id\":\"" : "", reqid ? reqid : "",
+		             reqid ? "\"" : "", esc);
 	} else {
-		n = snprintf(line, sizeof line, "%s.%03ldZ %-5s %s%s%s\n", ts, now.tv_nsec / 1000000,
-			     level_names[lvl], reqid ? reqid : "", reqid ? " " : "", msg);
+		n = snprintf(line, sizeof line, "%s.%03ldZ %-5s %s%s%s\n", ts,
+		             now.tv_nsec / 1000000, level_names[lvl], reqid ? reqid : "",
+		             reqid ? " " : "", msg);
 	}
 	if (n < 0)
 		return;

@@ -39,7 +39,7 @@
 #include "openai/exchange.h"
 
 #define OUT_HIGH_WATER (1u << 20) /* pause upstream while this much waits for a slow client */
-#define READ_BLOCK 16384
+#define READ_BLOCK     16384
 
 struct worker;
 
@@ -90,7 +90,7 @@ struct txn {
 	long long stream_created;
 	int blocked;
 	size_t masked_upto; /* outcomes already applied as masks */
-	int waiting_data; /* connection suspended inside the content reader */
+	int waiting_data;   /* connection suspended inside the content reader */
 	int suspended;
 	int responded; /* a response has been queued */
 	int status_sent;
@@ -143,8 +143,9 @@ int wd_listen_socket(const char *hostport, int reuseport, char *err, size_t errl
 	}
 	char portstr[8];
 	snprintf(portstr, sizeof portstr, "%u", port);
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+	                         .ai_socktype = SOCK_STREAM,
+	                         .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
 	struct addrinfo *ai = NULL;
 	int gai = getaddrinfo(host[0] ? host : NULL, portstr, &hints, &ai);
 	if (gai) {
@@ -220,11 +221,19 @@ static void new_request_id(struct worker *w, char *buf, size_t len)
 
 static int is_hop_header(const char *name)
 {
-	static const char *const hop[] = {"connection",	      "keep-alive", "proxy-connection",
-					  "proxy-authenticate", "proxy-authorization",
-					  "te",		      "trailer",    "transfer-encoding",
-					  "upgrade",	      "host",	    "content-length",
-					  "expect",	      "accept-encoding"};
+	static const char *const hop[] = {"connection",
+	                                  "keep-alive",
+	                                  "proxy-connection",
+	                                  "proxy-authenticate",
+	                                  "proxy-authorization",
+	                                  "te",
+	                                  "trailer",
+	                                  "transfer-encoding",
+	                                  "upgrade",
+	                                  "host",
+	                                  "content-length",
+	                                  "expect",
+	                                  "accept-encoding"};
 	for (size_t i = 0; i < sizeof hop / sizeof hop[0]; i++) {
 		if (strcasecmp(name, hop[i]) == 0)
 			return 1;
@@ -250,11 +259,11 @@ static void suspend(struct txn *t)
 }
 
 /* Queues a complete response (status, body, content type) and resumes the connection. */
-static void respond(struct txn *t, unsigned status, const char *body, size_t len,
-		    const char *ctype, int pass_headers)
+static void respond(struct txn *t, unsigned status, const char *body, size_t len, const char *ctype,
+                    int pass_headers)
 {
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+	    MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return;
 	if (pass_headers) {
@@ -274,7 +283,7 @@ static void respond(struct txn *t, unsigned status, const char *body, size_t len
 }
 
 static void respond_error(struct txn *t, unsigned status, const char *message, const char *type,
-			  const char *code)
+                          const char *code)
 {
 	char *body = wd_error_body(message, type, code, t->request_id, NULL, NULL);
 	const char *b = body ? body : "{\"error\":{\"message\":\"out of memory\"}}";
@@ -289,9 +298,10 @@ static void log_outcomes(struct txn *t)
 	size_t n;
 	const struct wd_outcome *o = wd_run_outcomes(t->run, &n);
 	for (size_t i = 0; i < n; i++) {
-		wd_warn(t->request_id, "incident checker=%s category=%s action=%s phase=%s score=%.2f",
-			o[i].checker, o[i].category, wd_outcome_name(&o[i]),
-			wd_phase_name(o[i].phase), o[i].score);
+		wd_warn(t->request_id,
+		        "incident checker=%s category=%s action=%s phase=%s score=%.2f",
+		        o[i].checker, o[i].category, wd_outcome_name(&o[i]),
+		        wd_phase_name(o[i].phase), o[i].score);
 	}
 }
 
@@ -338,8 +348,8 @@ static void redact_held(struct txn *t)
 	const struct wd_outcome *r;
 	while ((r = next_redaction(t))) {
 		for (size_t i = 0; i < r->nspans; i++)
-			wd_holdq_mask(t->hq, r->spans[i].message, r->spans[i].part, r->spans[i].from,
-				      r->spans[i].to);
+			wd_holdq_mask(t->hq, r->spans[i].message, r->spans[i].part,
+			              r->spans[i].from, r->spans[i].to);
 	}
 }
 
@@ -357,17 +367,17 @@ static void respond_blocked_request(struct txn *t)
 		char *body = wd_refusal_body(t->route, t->x.model, s->refusal_text, t->x.stream);
 		if (body) {
 			respond(t, 200, body, strlen(body),
-				t->x.stream ? "text/event-stream" : "application/json", 0);
+			        t->x.stream ? "text/event-stream" : "application/json", 0);
 			free(body);
 			return;
 		}
 	}
 	char msg[256];
 	snprintf(msg, sizeof msg,
-		 "The request was blocked by warden's content policy (checker %s, category %s).",
-		 why ? why->checker : "?", why ? why->category : "?");
+	         "The request was blocked by warden's content policy (checker %s, category %s).",
+	         why ? why->checker : "?", why ? why->category : "?");
 	char *body = wd_error_body(msg, "invalid_request_error", "content_filter", t->request_id,
-				   why ? why->checker : NULL, why ? why->category : NULL);
+	                           why ? why->checker : NULL, why ? why->category : NULL);
 	respond(t, 400, body ? body : "{}", body ? strlen(body) : 2, "application/json", 0);
 	free(body);
 }
@@ -439,7 +449,7 @@ static void begin_body(struct txn *t)
 		wd_sse_init(&t->sse, p->s->max_event_bytes);
 		t->hq = wd_holdq_new(wd_chain_holdback(p->ch), p->s->max_response_bytes);
 	} else if (t->checked_route && t->upstream_status < 300 &&
-		   wd_chain_has_phase(p->ch, WD_PHASE_RESPONSE)) {
+	           wd_chain_has_phase(p->ch, WD_PHASE_RESPONSE)) {
 		t->mode = BODY_BUFFERED;
 		return;
 	} else {
@@ -447,7 +457,7 @@ static void begin_body(struct txn *t)
 	}
 	wd_buf_init(&t->out, SIZE_MAX / 2);
 	struct MHD_Response *r =
-		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, READ_BLOCK, read_out, t, NULL);
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, READ_BLOCK, read_out, t, NULL);
 	if (!r)
 		return;
 	for (size_t i = 0; i < t->nhdrs; i++)
@@ -467,7 +477,7 @@ static void stop_stream(struct txn *t)
 	wd_run_action(t->run, &why);
 	wd_holdq_drop(t->hq);
 	char *blk = wd_stream_stop_block(t->route, t->stream_id, t->stream_model, t->stream_created,
-					 why ? why->choice : -1);
+	                                 why ? why->choice : -1);
 	if (blk)
 		wd_buf_appendz(&t->out, blk);
 	free(blk);
@@ -486,7 +496,7 @@ static int on_event(void *ctx, const struct wd_sse_event *ev)
 	int rc = WD_OK;
 	if (ev->data)
 		rc = wd_chunk_parse(&c, t->route, ev->event, ev->data, ev->data_len, err,
-				    sizeof err);
+		                    sizeof err);
 	if (rc == WD_OK && c.json) {
 		if (!t->stream_id && c.id)
 			t->stream_id = strdup(c.id);
@@ -556,8 +566,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 		if (t->out.len && t->waiting_data)
 			resume(t);
 		break;
-	case BODY_NONE:
-		break;
+	case BODY_NONE: break;
 	}
 	return len;
 }
@@ -587,7 +596,7 @@ static void settle_response(struct txn *t)
 			len = t->resp.len;
 		}
 		respond(t, (unsigned)t->upstream_status, body, len,
-			t->content_type[0] ? t->content_type : "application/json", 1);
+		        t->content_type[0] ? t->content_type : "application/json", 1);
 		free(rewritten);
 		(void)p;
 		return;
@@ -661,9 +670,9 @@ static void upstream_done(struct txn *t, CURLcode res)
 		if (res != CURLE_OK && !t->aborted) {
 			char msg[256];
 			snprintf(msg, sizeof msg,
-				 "data: {\"error\":{\"message\":\"upstream stream broken: %s\","
-				 "\"type\":\"upstream_error\",\"code\":null,\"param\":null}}\n\n",
-				 curl_easy_strerror(res));
+			         "data: {\"error\":{\"message\":\"upstream stream broken: %s\","
+			         "\"type\":\"upstream_error\",\"code\":null,\"param\":null}}\n\n",
+			         curl_easy_strerror(res));
 			/* checked text still goes out; the error event ends the stream */
 			if (wd_run_finish(t->run, &t->x) != WD_AGAIN &&
 			    wd_run_action(t->run, NULL) == WD_BLOCK) {
@@ -691,23 +700,23 @@ static void upstream_done(struct txn *t, CURLcode res)
 	/* nothing sent yet */
 	if (t->too_big) {
 		respond_error(t, 502, "upstream response exceeds limits.max_response_bytes",
-			      "upstream_error", "response_too_large");
+		              "upstream_error", "response_too_large");
 		return;
 	}
 	if (res != CURLE_OK) {
 		char msg[300];
 		int timeout = res == CURLE_OPERATION_TIMEDOUT;
 		snprintf(msg, sizeof msg, "upstream %s: %s", timeout ? "timed out" : "unreachable",
-			 curl_easy_strerror(res));
+		         curl_easy_strerror(res));
 		wd_warn(t->request_id, "%s", msg);
 		respond_error(t, timeout ? 504 : 502, msg, "upstream_error",
-			      timeout ? "upstream_timeout" : "upstream_unreachable");
+		              timeout ? "upstream_timeout" : "upstream_unreachable");
 		return;
 	}
 	/* BUFFERED: parse and check the whole answer */
 	char err[200];
 	if (wd_exchange_parse_response(&t->x, t->resp.data ? t->resp.data : "", t->resp.len, err,
-				       sizeof err) != WD_OK) {
+	                               sizeof err) != WD_OK) {
 		wd_warn(t->request_id, "upstream answer is not JSON: %s", err);
 		/* Unparseable text is still text: check it as one raw message. */
 	}
@@ -738,8 +747,7 @@ static void start_upstream(struct txn *t)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->upstream_connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->upstream_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
-			 (s->upstream_idle_timeout_ms + 999) / 1000);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (s->upstream_idle_timeout_ms + 999) / 1000);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	if (strcmp(t->method, "GET") == 0) {
@@ -807,7 +815,7 @@ struct hdr_ctx {
 };
 
 static enum MHD_Result copy_header(void *cls, enum MHD_ValueKind kind, const char *key,
-				   const char *value)
+                                   const char *value)
 {
 	struct hdr_ctx *h = cls;
 	if (is_hop_header(key))
@@ -860,7 +868,7 @@ static int prepare(struct txn *t, const char *url)
 
 /* MHD strips the query string from url; rebuild it for the upstream. */
 static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-			       const char *value)
+                               const char *value)
 {
 	struct wd_buf *b = cls;
 	char *k = curl_easy_escape(NULL, key, 0);
@@ -872,8 +880,8 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
 	struct worker *w = cls;
 	const struct wd_proxy *p = w->p;
@@ -890,49 +898,52 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		new_request_id(w, t->request_id, sizeof t->request_id);
 		snprintf(t->method, sizeof t->method, "%s", method);
 		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		if (ci && ci->client_addr) {
 			const struct sockaddr *sa = ci->client_addr;
 			if (sa->sa_family == AF_INET)
 				inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-					  t->client_addr, sizeof t->client_addr);
+				          t->client_addr, sizeof t->client_addr);
 			else if (sa->sa_family == AF_INET6)
 				inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
-					  t->client_addr, sizeof t->client_addr);
+				          t->client_addr, sizeof t->client_addr);
 		}
 		char norm[2048];
 		if (normalise_path(url, norm, sizeof norm)) {
 			respond_error(t, 414, "request path too long", "invalid_request_error",
-				      "path_too_long");
+			              "path_too_long");
 			return MHD_YES;
 		}
 		t->route = wd_route_of(method, norm);
-		size_t limit = t->route == WD_ROUTE_FILES ? p->s->max_upload_bytes
-							  : p->s->max_body_bytes;
+		size_t limit =
+		    t->route == WD_ROUTE_FILES ? p->s->max_upload_bytes : p->s->max_body_bytes;
 		wd_buf_init(&t->body, limit);
 		if (t->route == WD_ROUTE__COUNT) {
 			char msg[300];
 			snprintf(msg, sizeof msg,
-				 "unknown path %.200s: warden proxies the OpenAI API under /v1/", url);
+			         "unknown path %.200s: warden proxies the OpenAI API under /v1/",
+			         url);
 			respond_error(t, 404, msg, "invalid_request_error", "not_found");
 			return MHD_YES;
 		}
 		const char *cl =
-			MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
 		if (cl && strtoull(cl, NULL, 10) > limit) {
 			char msg[200];
-			snprintf(msg, sizeof msg, "request body of %s bytes exceeds the limit of %zu bytes",
-				 cl, limit);
+			snprintf(msg, sizeof msg,
+			         "request body of %s bytes exceeds the limit of %zu bytes", cl,
+			         limit);
 			respond_error(t, 413, msg, "invalid_request_error", "request_too_large");
 			t->too_big = 1;
 			return MHD_YES;
 		}
 		t->checked_route = t->route == WD_ROUTE_CHAT || t->route == WD_ROUTE_COMPLETIONS ||
-				   t->route == WD_ROUTE_RESPONSES;
+		                   t->route == WD_ROUTE_RESPONSES;
 		return MHD_YES;
 	}
 	if (t->state != RECEIVE) {
-		*upload_data_size = 0; /* resumed after a response was queued, or a discarded body */
+		*upload_data_size =
+		    0; /* resumed after a response was queued, or a discarded body */
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -946,7 +957,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	/* the whole request is in */
 	if (t->too_big) {
 		char msg[200];
-		snprintf(msg, sizeof msg, "request body exceeds the limit of %zu bytes", t->body.max);
+		snprintf(msg, sizeof msg, "request body exceeds the limit of %zu bytes",
+		         t->body.max);
 		respond_error(t, 413, msg, "invalid_request_error", "request_too_large");
 		return MHD_YES;
 	}
@@ -971,7 +983,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (parse) {
 		char err[300];
 		if (wd_exchange_parse_request(&t->x, t->route, t->body.data ? t->body.data : "",
-					      t->body.len, err, sizeof err) != WD_OK) {
+		                              t->body.len, err, sizeof err) != WD_OK) {
 			respond_error(t, 400, err, "invalid_request_error", "invalid_request");
 			return MHD_YES;
 		}
@@ -1032,7 +1044,7 @@ static void free_txn(struct txn *t)
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	struct txn *t = *con_cls;
 	if (!t)
@@ -1040,12 +1052,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	double ms = (double)(now_us() - t->t0_us) / 1000.0;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		wd_info(t->request_id, "%s %s client went away after %.1f ms", t->method,
-			wd_route_name(t->route < WD_ROUTE__COUNT ? t->route : WD_ROUTE_OTHER), ms);
+		        wd_route_name(t->route < WD_ROUTE__COUNT ? t->route : WD_ROUTE_OTHER), ms);
 	if (t->state != DONE || !t->status_sent || t->status_sent >= 300 || t->run)
 		log_outcomes(t);
 	wd_info(t->request_id, "%s %s %d model=%s %.1f ms", t->method,
-		t->route < WD_ROUTE__COUNT ? wd_route_name(t->route) : "-", t->status_sent,
-		t->x.model ? t->x.model : "-", ms);
+	        t->route < WD_ROUTE__COUNT ? wd_route_name(t->route) : "-", t->status_sent,
+	        t->x.model ? t->x.model : "-", ms);
 	free_txn(t);
 	*con_cls = NULL;
 }
@@ -1183,7 +1195,8 @@ static void *worker_main(void *arg)
 				if (ls != MHD_INVALID_SOCKET)
 					close(ls);
 				quiesced = 1;
-				drain_deadline = now_us() + (int64_t)atomic_load(&p->stopping) * 1000;
+				drain_deadline =
+				    now_us() + (int64_t)atomic_load(&p->stopping) * 1000;
 			}
 			if (w->active == 0 || now_us() > drain_deadline)
 				break;
@@ -1254,11 +1267,11 @@ static int start_worker(struct wd_proxy *p, struct worker *w, char *err, size_t 
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	w->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0,
-		NULL, NULL, on_request, w, MHD_OPTION_LISTEN_SOCKET, w->listen_fd,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)120, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	    MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0, NULL,
+	    NULL, on_request, w, MHD_OPTION_LISTEN_SOCKET, w->listen_fd,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, w, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)120, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
 	if (!w->mhd || w->epfd < 0 || w->evfd < 0) {
 		snprintf(err, errlen, "cannot start the HTTP server on %s", p->s->listen);
 		return WD_EIO;
@@ -1283,7 +1296,7 @@ static int start_worker(struct wd_proxy *p, struct worker *w, char *err, size_t 
 }
 
 int wd_proxy_start(const struct wd_settings *s, const struct wd_chain *ch, struct wd_proxy **out,
-		   char *err, size_t errlen)
+                   char *err, size_t errlen)
 {
 	struct wd_proxy *p = calloc(1, sizeof *p);
 	if (!p)
@@ -1325,7 +1338,8 @@ void wd_proxy_stop(struct wd_proxy *p, long drain_ms)
 		if (w->thread)
 			pthread_join(w->thread, NULL);
 		if (w->mhd) {
-			/* what is still in flight after the drain is cut off: resume so MHD can close */
+			/* what is still in flight after the drain is cut off: resume so MHD can
+			 * close */
 			MHD_stop_daemon(w->mhd);
 		} else if (w->listen_fd >= 0) {
 			close(w->listen_fd);

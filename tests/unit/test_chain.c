@@ -33,8 +33,8 @@ static void make_req(struct req *r, const char *text)
 {
 	memset(r, 0, sizeof *r);
 	r->part = (struct wd_part){WD_PART_TEXT, text, strlen(text)};
-	r->msg = (struct wd_message){.role = WD_ROLE_USER, .choice = -1, .parts = &r->part,
-				     .nparts = 1};
+	r->msg =
+	    (struct wd_message){.role = WD_ROLE_USER, .choice = -1, .parts = &r->part, .nparts = 1};
 	r->x.route = WD_ROUTE_CHAT;
 	r->x.msgs = &r->msg;
 	r->x.nmsgs = 1;
@@ -60,20 +60,27 @@ TEST(build_errors_name_file_line_and_path)
 {
 	char err[512];
 	CHECK(!build("checkers:\n  - id: a\n    type: harmm\n", err, sizeof err));
-	CHECK_STR(err, "t.yaml:3: checkers[0].type: unknown checker \"harmm\" (known: pattern, debug)");
+	CHECK_STR(err,
+	          "t.yaml:3: checkers[0].type: unknown checker \"harmm\" (known: pattern, debug)");
 	CHECK(!build("checkers:\n  - id: a\n    type: debug\n  - id: a\n    type: debug\n", err,
-		     sizeof err));
+	             sizeof err));
 	CHECK_STR(err, "t.yaml:4: checkers[1].id: duplicate id \"a\"");
-	CHECK(!build("checkers:\n  - id: a\n    type: debug\n    on: [request]\n", err, sizeof err));
+	CHECK(
+	    !build("checkers:\n  - id: a\n    type: debug\n    on: [request]\n", err, sizeof err));
 	CHECK(strstr(err, "t.yaml:4: checkers[0].on: unknown key") != NULL);
 	CHECK(!build("checkers:\n  - id: a\n    type: debug\n    threshold: 2\n", err, sizeof err));
 	CHECK_STR(err, "t.yaml:4: checkers[0].threshold: must be a number from 0 to 1");
 	CHECK(!build("checkers:\n  - id: a\n    type: debug\n    phases: [request, later]\n", err,
-		     sizeof err));
-	CHECK_STR(err, "t.yaml:4: checkers[0].phases: must be one of request, response, upload, probe");
-	CHECK(!build("checkers:\n  - id: p\n    type: pattern\n    config:\n      patterns: ['(a']\n",
-		     err, sizeof err));
+	             sizeof err));
+	CHECK_STR(err,
+	          "t.yaml:4: checkers[0].phases: must be one of request, response, upload, probe");
+	CHECK(
+	    !build("checkers:\n  - id: p\n    type: pattern\n    config:\n      patterns: ['(a']\n",
+	           err, sizeof err));
 	CHECK(strstr(err, "t.yaml:5: checkers[0].config: patterns[0]: ") != NULL);
+	CHECK(!build("checkers:\n  - id: p\n    type: pattern\n", err, sizeof err));
+	CHECK_STR(err, "t.yaml:2: checkers[0].config: patterns: a non-empty list of regular "
+	               "expressions is required");
 	CHECK(!build("checkers:\n  - id: a\n    type: debug\n    mode: true\n", err, sizeof err));
 	CHECK_STR(err, "t.yaml:4: checkers[0].mode: must be one of enforce, observe");
 	CHECK(!build("checkers:\n  - id: p\n    type: /nonexistent/plugin.so\n", err, sizeof err));
@@ -83,12 +90,13 @@ TEST(build_errors_name_file_line_and_path)
 TEST(merge_takes_the_most_severe_enforced_action)
 {
 	char err[512] = "";
-	struct wd_chain *ch = build("checkers:\n"
-				    "  - {id: f, type: debug, action: flag, config: {match: x}}\n"
-				    "  - {id: b, type: debug, action: block, config: {match: y}}\n"
-				    "  - {id: o, type: debug, mode: observe, config: {match: z}}\n"
-				    "  - {id: t, type: debug, threshold: 0.9, config: {match: w, score: 0.5}}\n",
-				    err, sizeof err);
+	struct wd_chain *ch =
+	    build("checkers:\n"
+	          "  - {id: f, type: debug, action: flag, config: {match: x}}\n"
+	          "  - {id: b, type: debug, action: block, config: {match: y}}\n"
+	          "  - {id: o, type: debug, mode: observe, config: {match: z}}\n"
+	          "  - {id: t, type: debug, threshold: 0.9, config: {match: w, score: 0.5}}\n",
+	          err, sizeof err);
 	CHECK(ch != NULL);
 	if (!ch) {
 		fprintf(stderr, "%s\n", err);
@@ -129,8 +137,8 @@ TEST(errors_follow_on_error_and_are_recorded)
 {
 	char err[512] = "";
 	struct wd_chain *ch =
-		build("checkers:\n  - {id: a, type: debug, on_error: allow, config: {fail: true}}\n",
-		      err, sizeof err);
+	    build("checkers:\n  - {id: a, type: debug, on_error: allow, config: {fail: true}}\n",
+	          err, sizeof err);
 	struct req r;
 	make_req(&r, "hi");
 	struct wd_run *run = wd_run_new(ch, "t", NULL, NULL);
@@ -145,7 +153,7 @@ TEST(errors_follow_on_error_and_are_recorded)
 	wd_chain_free(ch);
 
 	ch = build("checkers:\n  - {id: a, type: debug, on_error: block, config: {fail: true}}\n",
-		   err, sizeof err);
+	           err, sizeof err);
 	CHECK_EQ_INT(check(ch, "hi", NULL), WD_BLOCK);
 	wd_chain_free(ch);
 }
@@ -165,11 +173,12 @@ static void on_wake(void *arg)
 TEST(async_checker_parks_and_resumes)
 {
 	char err[512] = "";
-	struct wd_chain *ch = build("checkers:\n"
-				    "  - {id: a, type: debug, timeout_ms: 5000, config: {async_ms: 20, "
-				    "match: evil}}\n"
-				    "  - {id: b, type: debug, action: flag, config: {match: hi}}\n",
-				    err, sizeof err);
+	struct wd_chain *ch =
+	    build("checkers:\n"
+	          "  - {id: a, type: debug, timeout_ms: 5000, config: {async_ms: 20, "
+	          "match: evil}}\n"
+	          "  - {id: b, type: debug, action: flag, config: {match: hi}}\n",
+	          err, sizeof err);
 	struct req r;
 	make_req(&r, "hi evil");
 	woken = 0;
@@ -191,9 +200,9 @@ TEST(async_timeout_applies_on_error_and_fences_late_wakes)
 {
 	char err[512] = "";
 	struct wd_chain *ch = build("checkers:\n"
-				    "  - {id: a, type: debug, timeout_ms: 10, on_error: block, "
-				    "config: {async_ms: 50}}\n",
-				    err, sizeof err);
+	                            "  - {id: a, type: debug, timeout_ms: 10, on_error: block, "
+	                            "config: {async_ms: 50}}\n",
+	                            err, sizeof err);
 	struct req r;
 	make_req(&r, "hi");
 	woken = 0;
@@ -216,20 +225,20 @@ TEST(pattern_holdback_is_longest_match)
 {
 	char err[512] = "";
 	struct wd_chain *ch = build("checkers:\n  - {id: p, type: pattern, config: {patterns: "
-				    "['kill switch', 'ab+c']}}\n",
-				    err, sizeof err);
+	                            "['kill switch', 'ab+c']}}\n",
+	                            err, sizeof err);
 	CHECK_EQ_INT(wd_chain_holdback(ch), 256); /* ab+c is unbounded: the window */
 	wd_chain_free(ch);
 	ch = build("checkers:\n  - {id: p, type: pattern, config: {patterns: ['kill switch', "
-		   "'a{3}']}}\n",
-		   err, sizeof err);
+	           "'a{3}']}}\n",
+	           err, sizeof err);
 	CHECK_EQ_INT(wd_chain_holdback(ch), 10);
 	CHECK_EQ_INT(check(ch, "The KILL SWITCH is on", NULL), WD_BLOCK); /* caseless */
 	CHECK_EQ_INT(check(ch, "kill the switch", NULL), WD_ALLOW);
 	wd_chain_free(ch);
 	ch = build("checkers:\n  - {id: p, type: pattern, mode: observe, config: {patterns: "
-		   "['x{100}']}}\n",
-		   err, sizeof err);
+	           "['x{100}']}}\n",
+	           err, sizeof err);
 	CHECK_EQ_INT(wd_chain_holdback(ch), 0); /* observe mode holds nothing back */
 	wd_chain_free(ch);
 }
@@ -238,7 +247,7 @@ TEST(pattern_holdback_is_longest_match)
  * events are the chunks themselves; returns how many bytes were released before the block (or
  * all of them) and whether it blocked. */
 static size_t stream_through(struct wd_chain *ch, const char *text, const size_t *cuts,
-			     size_t ncuts, int *blocked)
+                             size_t ncuts, int *blocked)
 {
 	struct wd_run *run = wd_run_new(ch, "t", NULL, NULL);
 	struct wd_holdq *q = wd_holdq_new(wd_chain_holdback(ch), 1 << 20);
@@ -279,8 +288,8 @@ TEST(no_byte_of_a_blocked_phrase_leaves_for_any_split)
 {
 	char err[512] = "";
 	struct wd_chain *ch = build("checkers:\n  - {id: p, type: pattern, phases: [response], "
-				    "config: {patterns: ['kill switch']}}\n",
-				    err, sizeof err);
+	                            "config: {patterns: ['kill switch']}}\n",
+	                            err, sizeof err);
 	const char *text = "Sure. To stop it, press the kill switch twice and wait.";
 	size_t start = (size_t)(strstr(text, "kill") - text), len = strlen(text);
 	int blocked;
@@ -290,7 +299,8 @@ TEST(no_byte_of_a_blocked_phrase_leaves_for_any_split)
 			size_t rel = stream_through(ch, text, cuts, b < len ? 2 : 1, &blocked);
 			CHECK(blocked);
 			if (rel > start) {
-				fprintf(stderr, "  split %zu,%zu released %zu > %zu\n", a, b, rel, start);
+				fprintf(stderr, "  split %zu,%zu released %zu > %zu\n", a, b, rel,
+				        start);
 				CHECK(rel <= start);
 				b = len;
 				a = len;
@@ -320,7 +330,8 @@ TEST(holdq_waits_per_choice_and_releases_finished_choices)
 	wd_buf_init(&out, 1000);
 	struct wd_delta d0 = {WD_DELTA_CONTENT, 0, -1, "abc", 3};
 	struct wd_delta d1 = {WD_DELTA_CONTENT, 1, -1, "0123456789", 10};
-	CHECK_EQ_INT(wd_holdq_push(q, "A", 1, NULL, NULL, NULL, 0), WD_OK); /* no text: free to go */
+	CHECK_EQ_INT(wd_holdq_push(q, "A", 1, NULL, NULL, NULL, 0),
+	             WD_OK); /* no text: free to go */
 	CHECK_EQ_INT(wd_holdq_push(q, "B", 1, NULL, NULL, &d0, 1), WD_OK);
 	CHECK_EQ_INT(wd_holdq_push(q, "C", 1, NULL, NULL, &d1, 1), WD_OK);
 	CHECK_EQ_INT(wd_holdq_release(q, &out, 0), 1);
@@ -339,6 +350,60 @@ TEST(holdq_waits_per_choice_and_releases_finished_choices)
 	wd_holdq_free(q);
 }
 
+TEST(holdq_masks_held_text_across_events)
+{
+	struct wd_holdq *q = wd_holdq_new(100, 1 << 16);
+	struct wd_buf out;
+	wd_buf_init(&out, 1 << 16);
+	json_t *e1 = json_pack("{s:[{s:{s:s}}]}", "choices", "delta", "content", "the kill");
+	json_t *e2 = json_pack("{s:[{s:{s:s}}]}", "choices", "delta", "content", " switch!");
+	json_t *n1 = json_object_get(
+	    json_object_get(json_array_get(json_object_get(e1, "choices"), 0), "delta"), "content");
+	json_t *n2 = json_object_get(
+	    json_object_get(json_array_get(json_object_get(e2, "choices"), 0), "delta"), "content");
+	struct wd_delta d1 = {WD_DELTA_CONTENT, 0, -1, json_string_value(n1), 8, n1};
+	struct wd_delta d2 = {WD_DELTA_CONTENT, 0, -1, json_string_value(n2), 8, n2};
+	CHECK_EQ_INT(wd_holdq_push(q, "raw1\n\n", 6, NULL, e1, &d1, 1), WD_OK);
+	CHECK_EQ_INT(wd_holdq_push(q, "raw2\n\n", 6, "delta", e2, &d2, 1), WD_OK);
+	/* "kill switch" is bytes 4..15 of the stream: both events change */
+	CHECK_EQ_INT(wd_holdq_mask(q, 0, -1, 4, 15), 2);
+	CHECK_EQ_INT(wd_holdq_mask(q, 1, -1, 0, 5), 0); /* another choice: nothing */
+	wd_holdq_release(q, &out, 1);
+	CHECK_STR(out.data, "data: {\"choices\":[{\"delta\":{\"content\":\"the ****\"}}]}\n\n"
+	                    "event: delta\ndata: {\"choices\":[{\"delta\":{\"content\":\"******"
+	                    "*!\"}}]}\n\n");
+	json_decref(e1);
+	json_decref(e2);
+	wd_buf_free(&out);
+	wd_holdq_free(q);
+}
+
+TEST(redact_outcome_carries_every_span)
+{
+	char err[512] = "";
+	struct wd_chain *ch = build("checkers:\n  - {id: p, type: pattern, action: redact, config: "
+	                            "{patterns: ['AKIA[0-9A-Z]{4}']}}\n",
+	                            err, sizeof err);
+	struct req r;
+	make_req(&r, "a AKIAABCD b AKIAWXYZ");
+	struct wd_run *run = wd_run_new(ch, "t", NULL, NULL);
+	wd_run_request(run, WD_PHASE_REQUEST, &r.x);
+	CHECK_EQ_INT(wd_run_action(run, NULL), WD_REDACT);
+	size_t n;
+	const struct wd_outcome *o = wd_run_outcomes(run, &n);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(o[0].nspans, 2);
+	if (o[0].nspans == 2) {
+		CHECK_EQ_INT(o[0].spans[0].from, 2);
+		CHECK_EQ_INT(o[0].spans[0].to, 10);
+		CHECK_EQ_INT(o[0].spans[1].from, 13);
+		CHECK_EQ_INT(o[0].spans[1].message, 0);
+		CHECK_EQ_INT(o[0].spans[1].part, 0);
+	}
+	wd_run_free(run);
+	wd_chain_free(ch);
+}
+
 int main(void)
 {
 	RUN(build_errors_name_file_line_and_path);
@@ -349,5 +414,7 @@ int main(void)
 	RUN(pattern_holdback_is_longest_match);
 	RUN(no_byte_of_a_blocked_phrase_leaves_for_any_split);
 	RUN(holdq_waits_per_choice_and_releases_finished_choices);
+	RUN(holdq_masks_held_text_across_events);
+	RUN(redact_outcome_carries_every_span);
 	return DONE();
 }
