@@ -110,6 +110,7 @@ struct worker {
 	struct txn **wakeq;
 	size_t nwake, capwake;
 	uint64_t rng;
+	int mhd_due;     /* MHD has work: socket events, a resumed connection, a timeout */
 	CURL *spare[32]; /* finished easy handles kept for reuse (curl_easy_reset) */
 	int nspare;
 };
@@ -247,6 +248,7 @@ static void resume(struct txn *t)
 		t->suspended = 0;
 		t->waiting_data = 0;
 		MHD_resume_connection(t->conn);
+		t->w->mhd_due = 1;
 	}
 }
 
@@ -774,7 +776,6 @@ static void after_request_phase(struct txn *t)
 {
 	enum wd_action a = t->run ? wd_run_action(t->run, NULL) : WD_ALLOW;
 	if (a == WD_BLOCK) {
-		log_outcomes(t);
 		respond_blocked_request(t);
 		return;
 	}
@@ -1053,8 +1054,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		wd_info(t->request_id, "%s %s client went away after %.1f ms", t->method,
 		        wd_route_name(t->route < WD_ROUTE__COUNT ? t->route : WD_ROUTE_OTHER), ms);
-	if (t->state != DONE || !t->status_sent || t->status_sent >= 300 || t->run)
-		log_outcomes(t);
+	log_outcomes(t);
 	wd_info(t->request_id, "%s %s %d model=%s %.1f ms", t->method,
 	        t->route < WD_ROUTE__COUNT ? wd_route_name(t->route) : "-", t->status_sent,
 	        t->x.model ? t->x.model : "-", ms);
@@ -1203,8 +1203,12 @@ static void *worker_main(void *arg)
 		}
 		long timeout = 100; /* also bounds how late a stop request is seen */
 		MHD_UNSIGNED_LONG_LONG mt;
-		if (MHD_get_timeout(w->mhd, &mt) == MHD_YES && (long long)mt < timeout)
-			timeout = (long)mt;
+		int64_t mhd_deadline = -1;
+		if (MHD_get_timeout(w->mhd, &mt) == MHD_YES) {
+			if ((long long)mt < timeout)
+				timeout = (long)mt;
+			mhd_deadline = now_us() + (int64_t)mt * 1000;
+		}
 		if (w->curl_deadline_us >= 0) {
 			int64_t ct = (w->curl_deadline_us - now_us() + 999) / 1000;
 			if (ct < timeout)
@@ -1219,8 +1223,10 @@ static void *worker_main(void *arg)
 		int running;
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
-			if (fd == w->mhd_fd)
-				continue; /* MHD_run below */
+			if (fd == w->mhd_fd) {
+				w->mhd_due = 1; /* MHD_run below */
+				continue;
+			}
 			if (fd == w->evfd) {
 				drain_wakes(w);
 				continue;
@@ -1239,7 +1245,12 @@ static void *worker_main(void *arg)
 			curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 		}
 		check_curl_done(w);
-		MHD_run(w->mhd);
+		/* MHD_run costs a system call: only when MHD has something to do */
+		if (w->mhd_due || (mhd_deadline >= 0 && now_us() >= mhd_deadline) ||
+		    atomic_load(&p->stopping)) {
+			w->mhd_due = 0;
+			MHD_run(w->mhd);
+		}
 	}
 	return NULL;
 }

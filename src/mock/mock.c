@@ -143,7 +143,7 @@ static void *timer_main(void *arg)
 			continue;
 		}
 		struct timespec ts = {.tv_sec = (time_t)(due / 1000),
-				      .tv_nsec = (long)(due % 1000) * 1000000};
+		                      .tv_nsec = (long)(due % 1000) * 1000000};
 		pthread_cond_timedwait(&timers.cv, &timers.mu, &ts);
 	}
 	/* stopping: resume everything so that MHD_stop_daemon finds no suspended connection */
@@ -262,7 +262,7 @@ static void stream_free(void *cls)
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct conn_state *cs,
-				  struct wd_mock_reply *r)
+                                  struct wd_mock_reply *r)
 {
 	struct MHD_Response *resp;
 	if (r->stream) {
@@ -274,8 +274,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct conn_state
 		s->conn = conn;
 		s->chunk_delay_ms = cs->chunk_delay_ms;
 		s->abort_after = cs->abort_after;
-		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read,
-							 s, stream_free);
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK,
+		                                         stream_read, s, stream_free);
 		if (!resp) {
 			stream_free(s);
 			return MHD_NO;
@@ -299,8 +299,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct conn_state
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
 {
 	struct conn_state *cs = *con_cls;
 	(void)cls;
@@ -337,25 +337,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	int rc;
 	if (cs->too_big) {
 		rc = wd_mock_api_error(&r, 413, "invalid_request_error", "request_too_large", NULL,
-				       "The request body is larger than the mock's 32 MiB limit.");
+		                       "The request body is larger than the mock's 32 MiB limit.");
 	} else if (cs->status >= 400) {
 		char msg[96];
 		snprintf(msg, sizeof msg, "mock: status %ld requested by x-mock-status",
-			 cs->status);
+		         cs->status);
 		int limit = cs->status == 429;
 		rc = wd_mock_api_error(&r, (unsigned)cs->status,
-				       limit		     ? "requests"
-				       : cs->status >= 500 ? "server_error"
-							   : "invalid_request_error",
-				       limit ? "rate_limit_exceeded" : NULL, NULL, msg);
+		                       limit               ? "requests"
+		                       : cs->status >= 500 ? "server_error"
+		                                           : "invalid_request_error",
+		                       limit ? "rate_limit_exceeded" : NULL, NULL, msg);
 	} else {
 		struct wd_mock_request rq = {
-			.method = method,
-			.path = url,
-			.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-								    MHD_HTTP_HEADER_CONTENT_TYPE),
-			.body = cs->body.data,
-			.len = cs->body.len,
+		    .method = method,
+		    .path = url,
+		    .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		                                                MHD_HTTP_HEADER_CONTENT_TYPE),
+		    .body = cs->body.data,
+		    .len = cs->body.len,
 		};
 		rc = wd_mock_api_handle(&rq, &r);
 	}
@@ -369,7 +369,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	struct conn_state *cs = *con_cls;
 	(void)cls;
@@ -398,10 +398,10 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: warden mock [--listen HOST:PORT] [--threads N]\n"
-		   "  --listen   address to serve on (default 127.0.0.1:8090; port 0 picks one)\n"
-		   "  --threads  I/O threads (default: number of cores)\n"
-		   "Personas (the request's model): mock-aligned (default), mock-echo,\n"
-		   "mock-sleeper, mock-drifted, mock-vision-tools.\n");
+	           "  --listen   address to serve on (default 127.0.0.1:8090; port 0 picks one)\n"
+	           "  --threads  I/O threads (default: number of cores)\n"
+	           "Personas (the request's model): mock-aligned (default), mock-echo,\n"
+	           "mock-sleeper, mock-drifted, mock-vision-tools.\n");
 }
 
 /* Splits HOST:PORT or [V6HOST]:PORT. */
@@ -458,7 +458,8 @@ int wd_mock_main(int argc, char **argv)
 		size_t klen = strcspn(a, "=");
 		if (a[klen] == '=')
 			val = a + klen + 1;
-		else if (i + 1 < argc && (strcmp(a, "--listen") == 0 || strcmp(a, "--threads") == 0))
+		else if (i + 1 < argc &&
+		         (strcmp(a, "--listen") == 0 || strcmp(a, "--threads") == 0))
 			val = argv[++i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
@@ -469,8 +470,9 @@ int wd_mock_main(int argc, char **argv)
 			char *end;
 			threads = strtol(val, &end, 10);
 			if (end == val || *end || threads < 1 || threads > 1024) {
-				fprintf(stderr, "warden mock: --threads: expected 1..1024, got \"%s\"\n",
-					val);
+				fprintf(stderr,
+				        "warden mock: --threads: expected 1..1024, got \"%s\"\n",
+				        val);
 				return 2;
 			}
 		} else {
@@ -488,7 +490,7 @@ int wd_mock_main(int argc, char **argv)
 		return 2;
 	}
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
+	                         .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
 	struct addrinfo *ai = NULL, *pick;
 	int gai = getaddrinfo(host, port, &hints, &ai);
 	if (gai) {
@@ -520,21 +522,22 @@ int wd_mock_main(int argc, char **argv)
 		goto out;
 	}
 	struct MHD_OptionItem opts[] = {
-		{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL}, /* first, as MHD asks */
-		{MHD_OPTION_SOCK_ADDR, 0, pick->ai_addr},
-		{MHD_OPTION_CONNECTION_LIMIT, conn_limit(), NULL},
-		{MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, NULL},
-		{MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
-		{MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
-		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
-		/* a pool of 1 is no pool: the option is left out then */
-		{threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
-		{MHD_OPTION_END, 0, NULL},
+	    {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL}, /* first, as MHD asks */
+	    {MHD_OPTION_SOCK_ADDR, 0, pick->ai_addr},
+	    {MHD_OPTION_CONNECTION_LIMIT, conn_limit(), NULL},
+	    {MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S, NULL},
+	    {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+	    {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+	    {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
+	    /* a pool of 1 is no pool: the option is left out then */
+	    {threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, NULL},
+	    {MHD_OPTION_END, 0, NULL},
 	};
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_TURBO | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO | MHD_USE_ERROR_LOG |
+	                 (v6 ? MHD_USE_IPv6 : 0);
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_ARRAY, opts,
-			     MHD_OPTION_END);
+	                     MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "warden mock: cannot listen on %s\n", listen);
 		timers_stop();
@@ -542,8 +545,8 @@ int wd_mock_main(int argc, char **argv)
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	unsigned bound = info ? info->port : (unsigned)strtol(port, NULL, 10);
-	wd_log_write(WD_LOG_INFO, NULL, "mock listening on http://%s%s%s:%u",
-		     v6 ? "[" : "", host, v6 ? "]" : "", bound);
+	wd_log_write(WD_LOG_INFO, NULL, "mock listening on http://%s%s%s:%u", v6 ? "[" : "", host,
+	             v6 ? "]" : "", bound);
 
 	int sig = 0;
 	while (sigwait(&sigs, &sig) != 0)

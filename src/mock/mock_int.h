@@ -53,7 +53,7 @@ int wd_mock_content_text(struct wd_buf *dst, const json_t *content, int *has_ima
 const char *wd_mock_persona(const char *model);
 /* Computes the answer of persona(model) to p. 0 or WD_ENOMEM. */
 int wd_mock_answer_make(const char *model, const struct wd_mock_prompt *p,
-			struct wd_mock_answer *a);
+                        struct wd_mock_answer *a);
 void wd_mock_answer_free(struct wd_mock_answer *a);
 
 /* Streaming unit: returns the end of the piece that starts at pos — its leading whitespace
@@ -72,15 +72,15 @@ struct wd_mock_reply {
 	const char *content_type; /* static string */
 	char *body;               /* malloc'd whole body when !stream */
 	size_t len;
-	int stream;          /* 1: the body is the events below, sent one per HTTP chunk */
-	struct wd_buf sse;   /* all events, back to back */
-	size_t *ends;        /* ends[i]: offset in sse just past event i */
+	int stream;        /* 1: the body is the events below, sent one per HTTP chunk */
+	struct wd_buf sse; /* all events, back to back */
+	size_t *ends;      /* ends[i]: offset in sse just past event i */
 	size_t nends, capends;
 };
 
 struct wd_mock_request {
 	const char *method;
-	const char *path; /* the URL path, e.g. "/v1/chat/completions" */
+	const char *path;         /* the URL path, e.g. "/v1/chat/completions" */
 	const char *content_type; /* may be NULL */
 	const char *body;
 	size_t len;
@@ -92,8 +92,8 @@ void wd_mock_reply_free(struct wd_mock_reply *r);
  * Returns 0, or WD_ENOMEM when not even an error body could be made. */
 int wd_mock_api_handle(const struct wd_mock_request *rq, struct wd_mock_reply *r);
 /* Fills r with an OpenAI-style error. */
-int wd_mock_api_error(struct wd_mock_reply *r, unsigned status, const char *type,
-		      const char *code, const char *param, const char *message);
+int wd_mock_api_error(struct wd_mock_reply *r, unsigned status, const char *type, const char *code,
+                      const char *param, const char *message);
 /* Frees the in-memory file and fine-tuning job stores. */
 void wd_mock_api_cleanup(void);
 
