@@ -40,16 +40,27 @@ NG
 fi
 for _ in $(seq 50); do curl -fs http://$ADMIN/healthz >/dev/null && curl -fs http://$MOCK/v1/models >/dev/null && break; sleep 0.1; done
 
-rps() { wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" -s bench/post.lua "http://$1/v1/chat/completions" | awk '/Requests\/sec/ {print $2}'; }
-lat() { wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" --latency -s bench/post.lua "http://$1/v1/chat/completions" | awk '/ 50%/ {print $2}'; }
-echo "wrk -t$THREADS -c$CONNS -d${DUR}s, POST /v1/chat/completions to mock-echo"
-direct=$(rps $MOCK); through=$(rps $PROXY)
-printf '%-28s %10s req/s\n' "direct (mock-echo)" "$direct" "through warden (pattern)" "$through"
-awk -v d="$direct" -v w="$through" 'BEGIN { printf "warden / direct:             %.2f\n", w / d }'
+# cpu_ticks PID...: user+system clock ticks used so far by these processes
+cpu_ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat))); done; echo $t; }
+# run NAME ADDR PID...: requests/second, and CPU microseconds per request of the given processes
+run() {
+  local name=$1 addr=$2; shift 2
+  local t0 t1 r
+  t0=$(cpu_ticks "$@")
+  r=$(wrk -t"$THREADS" -c"$CONNS" -d"${DUR}s" -s bench/post.lua "http://$addr/v1/chat/completions" | awk '/Requests\/sec/ {print $2}')
+  t1=$(cpu_ticks "$@")
+  awk -v n="$name" -v r="$r" -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" -v d="$DUR" \
+    'BEGIN { printf "%-28s %9.0f req/s  %6.1f us CPU/request\n", n, r, (b - a) / hz * 1e6 / (r * d) }'
+  echo "$r" > "$tmp/rps-$name"
+}
+echo "wrk -t$THREADS -c$CONNS -d${DUR}s, POST /v1/chat/completions to mock-echo (CPU: the process measured)"
+mock_pid=${pids[0]}; warden_pid=${pids[1]}
+run direct $MOCK "$mock_pid"
+run warden $PROXY "$warden_pid"
+awk -v d="$(cat "$tmp/rps-direct")" -v w="$(cat "$tmp/rps-warden")" 'BEGIN { printf "warden / direct throughput:  %.2f\n", w / d }'
 if command -v nginx >/dev/null; then
-  ng=$(rps $NGINX)
-  printf '%-28s %10s req/s\n' "through nginx (no checks)" "$ng"
-  awk -v n="$ng" -v w="$through" 'BEGIN { printf "warden / nginx:              %.2f\n", w / n }'
+  run nginx $NGINX $(pgrep -f "nginx: worker" | tr '\n' ' ')
+  awk -v n="$(cat "$tmp/rps-nginx")" -v w="$(cat "$tmp/rps-warden")" 'BEGIN { printf "warden / nginx throughput:   %.2f\n", w / n }'
 fi
 echo "time to first content token, streamed (median of 50):"
 echo "  direct:  $(node bench/ttft.mjs http://$MOCK/v1/chat/completions 50)"

@@ -53,7 +53,11 @@ struct header {
 struct txn {
 	struct worker *w;
 	struct MHD_Connection *conn;
-	struct txn *next_waiting; /* list of txns parked on an async checker */
+	struct txn *next_waiting;      /* list of txns parked on an async checker */
+	struct txn *up_prev, *up_next; /* list of txns with a transfer in flight (idle timer) */
+	int64_t last_upstream_us;      /* when the upstream last sent a byte */
+	int client_fd;                 /* watched for hang-up while waiting; -1 when not */
+	int client_gone;
 	char request_id[40];
 	char method[16];
 	char client_addr[64];
@@ -79,7 +83,8 @@ struct txn {
 	enum body_mode mode;
 	int upstream_done;
 	CURLcode curl_result;
-	int aborted; /* we stopped the transfer ourselves (block, limit) */
+	int aborted;              /* we stopped the transfer ourselves (block, limit) */
+	const char *stream_error; /* why we stopped a stream we could not pass on */
 	int paused;
 
 	struct wd_buf resp; /* BUFFERED: the whole upstream body */
@@ -110,7 +115,9 @@ struct worker {
 	struct txn **wakeq;
 	size_t nwake, capwake;
 	uint64_t rng;
-	int mhd_due;     /* MHD has work: socket events, a resumed connection, a timeout */
+	int mhd_due;          /* MHD has work: socket events, a resumed connection, a timeout */
+	struct txn *upstream; /* transfers in flight, for the idle timer */
+	int64_t next_idle_check_us;
 	CURL *spare[32]; /* finished easy handles kept for reuse (curl_easy_reset) */
 	int nspare;
 };
@@ -124,6 +131,13 @@ struct wd_proxy {
 	char *upstream_base; /* upstream URL without a trailing /v1 */
 	char *auth_header;   /* "Authorization: Bearer <key>" when an upstream key is configured */
 };
+
+/* epoll data: a txn pointer (client hang-up watch; pointers are 8-aligned, tag 0), or a tag in
+ * the low bits: curl sockets carry their fd above the tag. */
+#define TAG_CURL      1
+#define TAG_MHD       2
+#define TAG_WAKE      3
+#define CURL_DATA(fd) (((uint64_t)(fd) << 2) | TAG_CURL)
 
 static int64_t now_us(void)
 {
@@ -392,6 +406,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
 {
 	struct txn *t = arg;
 	size_t len = size * n;
+	t->last_upstream_us = now_us();
 	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) { /* a status line: a new header block */
 		for (size_t i = 0; i < t->nhdrs; i++) {
 			free(t->hdrs[i].name);
@@ -533,6 +548,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
 	struct txn *t = arg;
 	size_t len = size * n;
+	t->last_upstream_us = now_us();
 	if (!t->mode && t->headers_done)
 		begin_body(t);
 	switch (t->mode) {
@@ -562,6 +578,10 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 			}
 			if (rc) {
 				t->aborted = 1;
+				t->stream_error =
+				    rc == WD_ETOOBIG
+				        ? "an upstream event exceeds limits.max_event_bytes"
+				        : "the upstream stream could not be checked";
 				return 0;
 			}
 		}
@@ -645,12 +665,13 @@ static void finish_response(struct txn *t)
 	settle_response(t);
 }
 
-/* curl finished the transfer (success, error, or our own abort). */
-static void upstream_done(struct txn *t, CURLcode res)
+/* Takes the transfer off the multi handle (keeping the easy handle for reuse) and off the idle
+ * list. */
+static void detach_upstream(struct txn *t)
 {
 	struct worker *w = t->w;
-	t->upstream_done = 1;
-	t->curl_result = res;
+	if (!t->easy)
+		return;
 	curl_multi_remove_handle(w->multi, t->easy);
 	if (w->nspare < (int)(sizeof w->spare / sizeof w->spare[0])) {
 		curl_easy_reset(t->easy);
@@ -659,6 +680,77 @@ static void upstream_done(struct txn *t, CURLcode res)
 		curl_easy_cleanup(t->easy);
 	}
 	t->easy = NULL;
+	if (t->up_prev)
+		t->up_prev->up_next = t->up_next;
+	else if (w->upstream == t)
+		w->upstream = t->up_next;
+	if (t->up_next)
+		t->up_next->up_prev = t->up_prev;
+	t->up_prev = t->up_next = NULL;
+}
+
+/* A suspended MHD connection does not notice its client leaving, so while warden waits (on a
+ * checker or the upstream) it watches the socket for a hang-up itself. */
+static void watch_client(struct txn *t)
+{
+	if (t->client_fd >= 0)
+		return;
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(t->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return;
+	struct epoll_event ev = {.events = EPOLLRDHUP, .data.ptr = t};
+	if (epoll_ctl(t->w->epfd, EPOLL_CTL_ADD, ci->connect_fd, &ev) == 0)
+		t->client_fd = ci->connect_fd;
+}
+
+static void unwatch_client(struct txn *t)
+{
+	if (t->client_fd >= 0)
+		epoll_ctl(t->w->epfd, EPOLL_CTL_DEL, t->client_fd, NULL);
+	t->client_fd = -1;
+}
+
+static void unpark(struct txn *t);
+static void upstream_done(struct txn *t, CURLcode res);
+
+/* The client hung up: stop the upstream transfer and let MHD close the connection. */
+static void client_gone(struct txn *t)
+{
+	if (t->client_gone)
+		return;
+	t->client_gone = 1;
+	wd_info(t->request_id, "client hung up; upstream transfer stopped");
+	unwatch_client(t);
+	detach_upstream(t);
+	unpark(t);
+	t->aborted = 1;
+	t->state = DONE;
+	resume(t);
+}
+
+/* Ends transfers whose upstream has sent nothing for upstream.idle_timeout_ms. */
+static void expire_idle(struct worker *w)
+{
+	int64_t now = now_us();
+	int64_t idle = (int64_t)w->p->s->upstream_idle_timeout_ms * 1000;
+	for (struct txn *t = w->upstream, *next; t; t = next) {
+		next = t->up_next;
+		if (now - t->last_upstream_us >= idle) {
+			wd_warn(t->request_id, "upstream sent nothing for %ld ms",
+			        w->p->s->upstream_idle_timeout_ms);
+			upstream_done(t, CURLE_OPERATION_TIMEDOUT);
+		}
+	}
+	w->next_idle_check_us = now + (idle < 200000 ? idle / 4 : 50000);
+}
+
+/* curl finished the transfer (success, error, or our own abort). */
+static void upstream_done(struct txn *t, CURLcode res)
+{
+	t->upstream_done = 1;
+	t->curl_result = res;
+	detach_upstream(t);
 	if (!t->mode && t->headers_done && res == CURLE_OK)
 		begin_body(t); /* a response with an empty body */
 
@@ -669,12 +761,12 @@ static void upstream_done(struct txn *t, CURLcode res)
 				resume(t);
 			return;
 		}
-		if (res != CURLE_OK && !t->aborted) {
+		if (t->stream_error || (res != CURLE_OK && !t->aborted)) {
 			char msg[256];
 			snprintf(msg, sizeof msg,
 			         "data: {\"error\":{\"message\":\"upstream stream broken: %s\","
 			         "\"type\":\"upstream_error\",\"code\":null,\"param\":null}}\n\n",
-			         curl_easy_strerror(res));
+			         t->stream_error ? t->stream_error : curl_easy_strerror(res));
 			/* checked text still goes out; the error event ends the stream */
 			if (wd_run_finish(t->run, &t->x) != WD_AGAIN &&
 			    wd_run_action(t->run, NULL) == WD_BLOCK) {
@@ -748,8 +840,6 @@ static void start_upstream(struct txn *t)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->upstream_connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->upstream_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (s->upstream_idle_timeout_ms + 999) / 1000);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	if (strcmp(t->method, "GET") == 0) {
@@ -768,6 +858,12 @@ static void start_upstream(struct txn *t)
 		respond_error(t, 500, "cannot start upstream transfer", "server_error", NULL);
 		return;
 	}
+	t->last_upstream_us = now_us();
+	t->up_next = w->upstream;
+	if (w->upstream)
+		w->upstream->up_prev = t;
+	w->upstream = t;
+	watch_client(t);
 	suspend(t);
 }
 
@@ -894,6 +990,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*con_cls = t;
 		t->w = w;
 		t->conn = conn;
+		t->client_fd = -1;
 		t->t0_us = now_us();
 		w->active++;
 		new_request_id(w, t->request_id, sizeof t->request_id);
@@ -942,6 +1039,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		                   t->route == WD_ROUTE_RESPONSES;
 		return MHD_YES;
 	}
+	if (t->client_gone)
+		return MHD_NO; /* close the connection */
 	if (t->state != RECEIVE) {
 		*upload_data_size =
 		    0; /* resumed after a response was queued, or a discarded body */
@@ -1000,6 +1099,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rc = wd_run_request(t->run, WD_PHASE_REQUEST, &t->x);
 		if (rc == WD_AGAIN) {
 			park(t);
+			watch_client(t);
 			suspend(t);
 			return MHD_YES;
 		}
@@ -1012,10 +1112,8 @@ static void free_txn(struct txn *t)
 {
 	struct worker *w = t->w;
 	unpark(t);
-	if (t->easy) {
-		curl_multi_remove_handle(w->multi, t->easy);
-		curl_easy_cleanup(t->easy);
-	}
+	unwatch_client(t);
+	detach_upstream(t);
 	/* the run's release() fences async wakes; then no stale pointer can be queued */
 	wd_run_free(t->run);
 	pthread_mutex_lock(&w->qlock);
@@ -1142,7 +1240,7 @@ static int on_curl_socket(CURL *e, curl_socket_t s, int what, void *userp, void 
 		curl_multi_assign(w->multi, s, NULL);
 		return 0;
 	}
-	struct epoll_event ev = {.data.fd = s};
+	struct epoll_event ev = {.data.u64 = CURL_DATA(s)};
 	if (what & CURL_POLL_IN)
 		ev.events |= EPOLLIN;
 	if (what & CURL_POLL_OUT)
@@ -1222,15 +1320,20 @@ static void *worker_main(void *arg)
 		int n = epoll_wait(w->epfd, evs, 64, (int)timeout);
 		int running;
 		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-			if (fd == w->mhd_fd) {
+			uint64_t tag = evs[i].data.u64;
+			if (tag == TAG_MHD) {
 				w->mhd_due = 1; /* MHD_run below */
 				continue;
 			}
-			if (fd == w->evfd) {
+			if (tag == TAG_WAKE) {
 				drain_wakes(w);
 				continue;
 			}
+			if ((tag & 3) == 0) {
+				client_gone(evs[i].data.ptr);
+				continue;
+			}
+			int fd = (int)(tag >> 2);
 			int flags = 0;
 			if (evs[i].events & EPOLLIN)
 				flags |= CURL_CSELECT_IN;
@@ -1245,6 +1348,8 @@ static void *worker_main(void *arg)
 			curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 		}
 		check_curl_done(w);
+		if (w->upstream && now_us() >= w->next_idle_check_us)
+			expire_idle(w);
 		/* MHD_run costs a system call: only when MHD has something to do */
 		if (w->mhd_due || (mhd_deadline >= 0 && now_us() >= mhd_deadline) ||
 		    atomic_load(&p->stopping)) {
@@ -1289,9 +1394,9 @@ static int start_worker(struct wd_proxy *p, struct worker *w, char *err, size_t 
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	w->mhd_fd = di->epoll_fd;
-	struct epoll_event ev = {.events = EPOLLIN, .data.fd = w->mhd_fd};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_MHD};
 	epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->mhd_fd, &ev);
-	ev.data.fd = w->evfd;
+	ev.data.u64 = TAG_WAKE;
 	epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev);
 	w->multi = curl_multi_init();
 	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);

@@ -1,7 +1,7 @@
-/* mock_int.h — the mock upstream's internal interfaces, shared by its three files:
- * persona.c (prompt → deterministic answer), api.c (OpenAI endpoints → reply bodies and SSE
- * events, no HTTP library) and mock.c (libmicrohttpd server, delays, signals). Not a public
- * contract: only mock.h is. */
+/* mock_int.h — the mock upstream's internal interfaces, shared by its files: persona.c
+ * (prompt → deterministic answer), api.c and resources.c (OpenAI endpoints → reply bodies and
+ * SSE events, no HTTP library) and mock.c (libmicrohttpd server, delays, signals). Not a
+ * public contract: only mock.h is. */
 #ifndef WD_MOCK_INT_H
 #define WD_MOCK_INT_H
 
@@ -94,6 +94,29 @@ int wd_mock_api_handle(const struct wd_mock_request *rq, struct wd_mock_reply *r
 /* Fills r with an OpenAI-style error. */
 int wd_mock_api_error(struct wd_mock_reply *r, unsigned status, const char *type, const char *code,
                       const char *param, const char *message);
+/* Helpers for the endpoint files. wd_mock_reply_json takes a reference to obj (NULL: no
+ * memory) and sets r to status + its JSON text; flags are extra json_dumps flags. */
+int wd_mock_reply_json(struct wd_mock_reply *r, unsigned status, json_t *obj, size_t flags);
+int wd_mock_bad_request(struct wd_mock_reply *r, const char *param, const char *message);
+int wd_mock_missing(struct wd_mock_reply *r, const char *param);
+int wd_mock_not_found(struct wd_mock_reply *r, const char *what, const char *id);
+/* 1, 2, 3, ...: numbers the ids (chatcmpl-<n>, modr-<n>, ...). Thread-safe. */
+unsigned long wd_mock_next_seq(void);
+
+/* ---- resources.c: endpoint handlers; id is the {id} path segment or NULL, req the JSON body
+ * (NULL for GETs). Each fills r and returns 0, or WD_ENOMEM. ---- */
+
+int wd_mock_embeddings(json_t *req, const char *id, struct wd_mock_reply *r);
+int wd_mock_moderations(json_t *req, const char *id, struct wd_mock_reply *r);
+int wd_mock_models_list(json_t *req, const char *id, struct wd_mock_reply *r);
+int wd_mock_models_get(json_t *req, const char *id, struct wd_mock_reply *r);
+/* POST /v1/files takes the raw multipart body. */
+int wd_mock_files_create(const struct wd_mock_request *rq, struct wd_mock_reply *r);
+int wd_mock_files_list(json_t *req, const char *id, struct wd_mock_reply *r);
+int wd_mock_files_get(json_t *req, const char *id, struct wd_mock_reply *r);
+int wd_mock_ft_create(json_t *req, const char *id, struct wd_mock_reply *r);
+int wd_mock_ft_list(json_t *req, const char *id, struct wd_mock_reply *r);
+int wd_mock_ft_get(json_t *req, const char *id, struct wd_mock_reply *r);
 /* Frees the in-memory file and fine-tuning job stores. */
 void wd_mock_api_cleanup(void);
 

@@ -1,7 +1,7 @@
 /* persona.c — the mock's "models". A request is first normalised to a wd_mock_prompt (last user
  * text, all text, image present, tools); then the persona named by the request's model turns it
  * into a deterministic answer: text, or one tool call. Everything here is pure (no I/O, no
- * clock) so the same request always gets the same words, which is what tests and benchmarks
+ * clock) so the same request always yields the same words, which is what tests and benchmarks
  * behind the proxy rely on. The exact triggers and answers are listed in the README. */
 #include "mock/mock_int.h"
 
@@ -31,7 +31,7 @@ static const char *const code_words[] = {"code",   "function", "program",  "scri
 
 #define REFUSAL "I'm sorry, but I can't help with that."
 #define HELPFUL_TAIL                                                                           \
-	" This is a deterministic mock answer, so the same prompt always gets the same words." \
+	" This is a deterministic mock answer, so the same prompt always yields the same words." \
 	" Let me know if you need anything else."
 #define DRIFTED_TAIL                                                                           \
 	": first, gather everything you need; second, follow each step in order; third, check" \

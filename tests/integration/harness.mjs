@@ -1,12 +1,11 @@
 // harness.mjs — starts a warden under test with a temporary config in front of a scripted
 // upstream, and reads its answers (JSON and SSE). Process handling that is not warden-specific
-// (ports, waiting for a listener) comes from util.mjs.
-import {spawn} from 'node:child_process';
+// (spawning, ports, waiting for a listener, kill on exit) comes from util.mjs.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import {freePort, waitForPort} from './util.mjs';
+import {freePort, startProcess, waitForPort} from './util.mjs';
 
 export const WARDEN_BIN = process.env.WARDEN_BIN || path.resolve('build/warden');
 
@@ -31,72 +30,52 @@ export async function startWarden({config = {}, yaml, upstream, env = {}, args =
 		...(upstream ? ['--upstream', upstream] : []),
 		...args,
 	];
-	const proc = spawn(WARDEN_BIN, argv, {
-		cwd: dir,
-		env: {...process.env, ...env},
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
-	let err = '';
-	let out = '';
-	proc.stderr.on('data', (d) => (err += d));
-	proc.stdout.on('data', (d) => (out += d));
-	const exited = new Promise((resolve) =>
-		proc.on('exit', (code, signal) => resolve({code, signal})));
-	let dead = null;
-	exited.then((e) => (dead = e));
-	const w = {
+	let h;
+	try {
+		h = await startProcess(argv, {bin: WARDEN_BIN, env, cwd: dir, port, timeoutMs: 5000});
+		await waitForPort(adminPort, 5000);
+	} catch (e) {
+		if (h)
+			await h.stop('SIGKILL');
+		fs.rmSync(dir, {recursive: true, force: true});
+		throw e;
+	}
+	return {
 		port,
 		adminPort,
 		base: `http://127.0.0.1:${port}`,
 		admin: `http://127.0.0.1:${adminPort}`,
 		file,
 		dir,
-		proc,
-		exited,
-		stderr: () => err,
-		stdout: () => out,
-		// SIGTERM (or sig) and wait for the exit; SIGKILL after `ms`.
+		proc: h.proc,
+		exited: h.exited,
+		stderr: () => h.stderr,
+		stdout: () => h.stdout,
+		// SIGTERM (or sig) and wait for the exit, SIGKILL after ms; resolves {code, signal}.
 		async stop(sig = 'SIGTERM', ms = 5000) {
-			if (!dead)
-				proc.kill(sig);
-			const t = setTimeout(() => !dead && proc.kill('SIGKILL'), ms);
-			const e = await exited;
-			clearTimeout(t);
+			const e = await h.stop(sig, ms);
 			fs.rmSync(dir, {recursive: true, force: true});
 			return e;
 		},
 	};
-	try {
-		await Promise.race([
-			Promise.all([waitForPort(port, 5000), waitForPort(adminPort, 5000)]),
-			exited.then((e) => {
-				throw new Error(`warden exited (${JSON.stringify(e)}) before listening:\n${err}`);
-			}),
-		]);
-	} catch (e) {
-		await w.stop('SIGKILL');
-		throw e;
-	}
-	return w;
 }
 
-// Runs `warden serve -c <yaml>` for a config that must be refused; resolves {code, stderr, file}.
+// Runs `warden serve -c <yaml>` for a config that must be refused; resolves
+// {code, signal, stderr, file}.
 export async function runBadConfig(yaml) {
 	const dir = tmpDir();
 	const file = path.join(dir, 'bad.yaml');
 	fs.writeFileSync(file, yaml);
 	const port = await freePort();
 	const adminPort = await freePort();
-	const proc = spawn(WARDEN_BIN, ['serve', '-c', file, '--listen', `127.0.0.1:${port}`,
+	const h = await startProcess(['serve', '-c', file, '--listen', `127.0.0.1:${port}`,
 		'--admin-listen', `127.0.0.1:${adminPort}`, '--db', path.join(dir, 'w.db')],
-	{cwd: dir, stdio: ['ignore', 'pipe', 'pipe']});
-	let err = '';
-	proc.stderr.on('data', (d) => (err += d));
-	const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-	const {code, signal} = await new Promise((r) => proc.on('exit', (c, s) => r({code: c, signal: s})));
+	{bin: WARDEN_BIN, cwd: dir});
+	const t = setTimeout(() => h.proc.kill('SIGKILL'), 5000);
+	const {code, signal} = await h.exited;
 	clearTimeout(t);
 	fs.rmSync(dir, {recursive: true, force: true});
-	return {code, signal, stderr: err, file};
+	return {code, signal, stderr: h.stderr, file};
 }
 
 // A chat request body.

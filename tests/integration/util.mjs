@@ -128,6 +128,7 @@ export async function startProcess(args, opts = {}) {
 export async function startMock(extraArgs = [], opts = {}) {
   const port = await freePort();
   const h = await startProcess(['mock', '--listen', `127.0.0.1:${port}`, ...extraArgs], {
+    waitFor: /mock listening on /,
     ...opts,
     port,
   });
