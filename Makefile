@@ -3,7 +3,7 @@ CC ?= cc
 PKGS := libmicrohttpd libcurl jansson sqlite3 yaml-0.1 libhs
 # Debian packages the build, tests and `make run` need (make deps installs the missing ones).
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
-	libsqlite3-dev libyaml-dev libvectorscan-dev liblinear-dev nodejs npm curl wrk \
+	libsqlite3-dev libyaml-dev libvectorscan-dev liblinear-dev curl wrk \
 	clang libclang-rt-14-dev clang-format cppcheck
 
 BUILD ?= build
@@ -39,7 +39,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwarden.a tests/unit/test.h
 # Installs every Debian package the build needs when one is missing, then the npm packages the
 # integration tests use (the official openai client). Needs root (or sudo) the first time.
 deps:
-	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done; \
+		command -v node >/dev/null || echo nodejs; command -v npm >/dev/null || echo npm); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

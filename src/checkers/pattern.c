@@ -9,6 +9,7 @@
  * false for secrets). */
 #include <hs/hs.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,13 +44,31 @@ struct pattern_state {
 	size_t n;
 };
 
-/* Scratch space is per thread; it is grown for whichever database is scanned next. */
+/* Scratch space is per thread; it is grown for whichever database is scanned next, and freed
+ * when the thread exits. */
 static __thread hs_scratch_t *scratch;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void free_scratch(void *s)
+{
+	hs_free_scratch(s);
+}
+
+static void make_scratch_key(void)
+{
+	pthread_key_create(&scratch_key, free_scratch);
+}
 
 static hs_scratch_t *scratch_for(const hs_database_t *db)
 {
+	hs_scratch_t *before = scratch;
 	if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
 		return NULL;
+	if (scratch != before) {
+		pthread_once(&scratch_once, make_scratch_key);
+		pthread_setspecific(scratch_key, scratch);
+	}
 	return scratch;
 }
 
