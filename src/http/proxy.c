@@ -598,7 +598,6 @@ static void finish_response(struct txn *t);
 /* Runs the response phase's end and sends or completes the answer. */
 static void settle_response(struct txn *t)
 {
-	const struct wd_proxy *p = t->w->p;
 	if (t->mode == BODY_BUFFERED) {
 		enum wd_action a = wd_run_action(t->run, NULL);
 		const char *body = t->resp.data ? t->resp.data : "";
@@ -620,7 +619,6 @@ static void settle_response(struct txn *t)
 		respond(t, (unsigned)t->upstream_status, body, len,
 		        t->content_type[0] ? t->content_type : "application/json", 1);
 		free(rewritten);
-		(void)p;
 		return;
 	}
 	/* SSE: release what is left, or end with content_filter */
@@ -942,8 +940,6 @@ static int prepare(struct txn *t, const char *url)
 {
 	const struct wd_proxy *p = t->w->p;
 	size_t n = strlen(p->upstream_base) + strlen(url) + 1;
-	const char *q = MHD_lookup_connection_value(t->conn, MHD_GET_ARGUMENT_KIND, NULL);
-	(void)q;
 	t->url = malloc(n);
 	if (!t->url)
 		return WD_ENOMEM;
