@@ -11,16 +11,16 @@ extern int wd_log_json; /* 1: one JSON object per line */
 /* Returns 0 and sets *out for "debug", "info", "warn", "error", "off"; WD_EINVAL otherwise. */
 int wd_log_parse_level(const char *name, enum wd_log_level *out);
 void wd_log_write(enum wd_log_level lvl, const char *reqid, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
-#define WD_LOG(lvl, reqid, ...)                                                                  \
-	do {                                                                                     \
-		if ((lvl) >= wd_log_threshold)                                                   \
-			wd_log_write((lvl), (reqid), __VA_ARGS__);                               \
+#define WD_LOG(lvl, reqid, ...)                                    \
+	do {                                                       \
+		if ((lvl) >= wd_log_threshold)                     \
+			wd_log_write((lvl), (reqid), __VA_ARGS__); \
 	} while (0)
 #define wd_debug(reqid, ...) WD_LOG(WD_LOG_DEBUG, reqid, __VA_ARGS__)
-#define wd_info(reqid, ...) WD_LOG(WD_LOG_INFO, reqid, __VA_ARGS__)
-#define wd_warn(reqid, ...) WD_LOG(WD_LOG_WARN, reqid, __VA_ARGS__)
+#define wd_info(reqid, ...)  WD_LOG(WD_LOG_INFO, reqid, __VA_ARGS__)
+#define wd_warn(reqid, ...)  WD_LOG(WD_LOG_WARN, reqid, __VA_ARGS__)
 #define wd_error(reqid, ...) WD_LOG(WD_LOG_ERROR, reqid, __VA_ARGS__)
 
 #endif

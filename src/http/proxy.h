@@ -20,7 +20,7 @@ struct wd_txn_info {
 	const char *route;
 	const char *model; /* NULL when unknown */
 	const char *client_addr;
-	int status;          /* status sent to the client */
+	int status;           /* status sent to the client */
 	long upstream_status; /* 0: no upstream answer */
 	double latency_ms;
 	const struct wd_outcome *outcomes;
@@ -30,7 +30,7 @@ struct wd_txn_info {
 /* Binds the listener (errors like "cannot listen on 127.0.0.1:8080: Address already in use" go
  * to err) and starts the I/O threads. The chain and settings are borrowed for the proxy's life. */
 int wd_proxy_start(const struct wd_settings *s, const struct wd_chain *ch, struct wd_proxy **out,
-		   char *err, size_t errlen);
+                   char *err, size_t errlen);
 /* Stops accepting, lets in-flight transactions finish (at most drain_ms), then stops the
  * threads and frees the proxy. */
 void wd_proxy_stop(struct wd_proxy *p, long drain_ms);

@@ -13,7 +13,7 @@ struct wd_sse_event {
 	const char *event; /* value of the last "event:" field, "" when none */
 	size_t event_len;
 	const char *data; /* "data:" lines joined with '\n'; NULL when the block had no data field
-			     (a comment-only block such as ": keep-alive") */
+	                     (a comment-only block such as ": keep-alive") */
 	size_t data_len;
 	const char *id; /* value of the last "id:" field, NULL when none */
 	size_t id_len;

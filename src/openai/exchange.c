@@ -1336,8 +1336,7 @@ int wd_text_mask(json_t *node, size_t from, size_t to)
 	return rc;
 }
 
-int wd_exchange_redact(struct wd_exchange *x, int response, const struct wd_span *spans,
-		       size_t n)
+int wd_exchange_redact(struct wd_exchange *x, int response, const struct wd_span *spans, size_t n)
 {
 	struct wd_message *msgs = response ? x->out : x->msgs;
 	size_t nmsgs = response ? x->nout : x->nmsgs;
@@ -1353,7 +1352,7 @@ int wd_exchange_redact(struct wd_exchange *x, int response, const struct wd_span
 				return rc;
 			p->text = json_string_value(p->node);
 		} else if (s->part < 0 && (size_t)(-1 - s->part) < m->ncalls &&
-			   m->calls[-1 - s->part].node) {
+		           m->calls[-1 - s->part].node) {
 			struct wd_tool_call *c = &m->calls[-1 - s->part];
 			int rc = wd_text_mask(c->node, s->from, s->to);
 			if (rc)

@@ -61,8 +61,9 @@ struct wd_tool_call {
 
 struct wd_message {
 	enum wd_role role;
-	const char *name; /* optional "name" field (or tool_call_id for tool messages), NULL if absent */
-	int choice;       /* response messages: the choice index; request messages: -1 */
+	const char
+	    *name;  /* optional "name" field (or tool_call_id for tool messages), NULL if absent */
+	int choice; /* response messages: the choice index; request messages: -1 */
 	const char *finish_reason; /* response messages: finish_reason, NULL if absent */
 	struct wd_part *parts;
 	size_t nparts;
@@ -81,7 +82,8 @@ struct wd_exchange {
 	size_t nmsgs;
 	const json_t *tools; /* declared "tools" array (borrowed from body), NULL if none */
 	/* The answer, after wd_exchange_parse_response: one assistant message per choice
-	 * (Responses API: one per output item of type message/function_call, choice = item index). */
+	 * (Responses API: one per output item of type message/function_call, choice = item index).
+	 */
 	struct wd_message *out;
 	size_t nout;
 	json_t *body; /* the request JSON (owned) */
@@ -94,17 +96,18 @@ struct wd_exchange {
  * array of content parts". Routes other than chat/completions/responses/embeddings/moderations
  * only require a JSON object (or, for FILES/MODELS/OTHER, any body at all: pass len 0 to skip). */
 int wd_exchange_parse_request(struct wd_exchange *x, enum wd_route route, const char *body,
-			      size_t len, char *err, size_t errlen);
+                              size_t len, char *err, size_t errlen);
 /* Parses a non-streamed response body into x->out (x->resp owns it). WD_EINVAL with err when
  * it is not a JSON object; unknown shapes give nout == 0 rather than an error. */
 int wd_exchange_parse_response(struct wd_exchange *x, const char *body, size_t len, char *err,
-			       size_t errlen);
+                               size_t errlen);
 void wd_exchange_free(struct wd_exchange *x);
 
 /* One piece of streamed text, from one SSE event. */
 enum wd_delta_kind {
 	WD_DELTA_CONTENT,   /* chat delta.content, legacy choices[].text, responses output_text */
-	WD_DELTA_TOOL_ARGS, /* chat delta.tool_calls[].function.arguments, responses function args */
+	WD_DELTA_TOOL_ARGS, /* chat delta.tool_calls[].function.arguments, responses function args
+	                     */
 	WD_DELTA_TOOL_NAME, /* the name of a tool call as it starts */
 	WD_DELTA_REFUSAL,   /* chat delta.refusal */
 };
@@ -120,8 +123,8 @@ struct wd_delta {
 
 /* One parsed stream event. */
 struct wd_chunk {
-	json_t *json; /* owned; NULL for "[DONE]" and for non-JSON data */
-	int done;     /* data was "[DONE]" */
+	json_t *json;           /* owned; NULL for "[DONE]" and for non-JSON data */
+	int done;               /* data was "[DONE]" */
 	const char *id, *model; /* borrowed, NULL when absent */
 	long long created;
 	const char *finish_reason; /* first non-null finish_reason in the chunk, NULL if none */
@@ -133,7 +136,7 @@ struct wd_chunk {
  * none; the Responses API names its events). WD_EINVAL with err for data that is not JSON
  * (the caller decides; a proxy passes it on unchecked only if it has no text). */
 int wd_chunk_parse(struct wd_chunk *c, enum wd_route route, const char *event, const char *data,
-		   size_t len, char *err, size_t errlen);
+                   size_t len, char *err, size_t errlen);
 void wd_chunk_free(struct wd_chunk *c);
 
 /* Masks bytes [from, to) of the JSON string node with '*' (same length, so offsets of the rest
@@ -153,8 +156,7 @@ struct wd_span {
 /* Masks the spans in the request (response = 0: x->msgs, in
  * x->body) or the answer (response = 1: x->out, in x->resp), and refreshes the view's text
  * pointers. Spans that point nowhere are skipped. */
-int wd_exchange_redact(struct wd_exchange *x, int response, const struct wd_span *spans,
-		       size_t n);
+int wd_exchange_redact(struct wd_exchange *x, int response, const struct wd_span *spans, size_t n);
 
 /* Withholds a blocked answer in a non-streamed response body (Azure content-filter
  * convention): for choice index `choice` (-1: every choice) the content is set to "" (legacy:
@@ -168,7 +170,7 @@ int wd_exchange_withhold(json_t *resp, enum wd_route route, int choice);
  * NUL-terminated; caller frees. The caller sends "data: [DONE]\n\n" after it (not for
  * responses). */
 char *wd_stream_stop_block(enum wd_route route, const char *id, const char *model,
-			   long long created, int choice);
+                           long long created, int choice);
 
 /* A complete ordinary answer whose content is `text`, finish_reason "content_filter", used for
  * on_block: refusal. stream=0: the JSON body of a chat/completions/responses response; stream=1:

@@ -12,13 +12,13 @@ static const char *wd_t_cur;
 
 #define TEST(name) static void name(void)
 
-#define CHECK(cond)                                                                              \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
-			fprintf(stderr, "  FAIL %s: %s:%d: %s\n", wd_t_cur, __FILE__, __LINE__,  \
-				#cond);                                                          \
-			wd_t_cur_failed = 1;                                                     \
-		}                                                                                \
+#define CHECK(cond)                                                                             \
+	do {                                                                                    \
+		if (!(cond)) {                                                                  \
+			fprintf(stderr, "  FAIL %s: %s:%d: %s\n", wd_t_cur, __FILE__, __LINE__, \
+			        #cond);                                                         \
+			wd_t_cur_failed = 1;                                                    \
+		}                                                                               \
 	} while (0)
 
 #define CHECK_EQ_INT(a, b)                                                                       \
@@ -26,39 +26,39 @@ static const char *wd_t_cur;
 		long long wd_a = (long long)(a), wd_b = (long long)(b);                          \
 		if (wd_a != wd_b) {                                                              \
 			fprintf(stderr, "  FAIL %s: %s:%d: %s == %s (%lld != %lld)\n", wd_t_cur, \
-				__FILE__, __LINE__, #a, #b, wd_a, wd_b);                         \
+			        __FILE__, __LINE__, #a, #b, wd_a, wd_b);                         \
 			wd_t_cur_failed = 1;                                                     \
 		}                                                                                \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                                          \
-	do {                                                                                     \
-		const char *wd_a = (a), *wd_b = (b);                                             \
-		if (!wd_a || !wd_b || strcmp(wd_a, wd_b) != 0) {                                 \
-			fprintf(stderr, "  FAIL %s: %s:%d: %s == %s (\"%s\" != \"%s\")\n",       \
-				wd_t_cur, __FILE__, __LINE__, #a, #b, wd_a ? wd_a : "(null)",    \
-				wd_b ? wd_b : "(null)");                                         \
-			wd_t_cur_failed = 1;                                                     \
-		}                                                                                \
+#define CHECK_STR(a, b)                                                                       \
+	do {                                                                                  \
+		const char *wd_a = (a), *wd_b = (b);                                          \
+		if (!wd_a || !wd_b || strcmp(wd_a, wd_b) != 0) {                              \
+			fprintf(stderr, "  FAIL %s: %s:%d: %s == %s (\"%s\" != \"%s\")\n",    \
+			        wd_t_cur, __FILE__, __LINE__, #a, #b, wd_a ? wd_a : "(null)", \
+			        wd_b ? wd_b : "(null)");                                      \
+			wd_t_cur_failed = 1;                                                  \
+		}                                                                             \
 	} while (0)
 
-#define RUN(name)                                                                                \
-	do {                                                                                     \
-		wd_t_cur = #name;                                                                \
-		wd_t_cur_failed = 0;                                                             \
-		name();                                                                          \
-		if (wd_t_cur_failed) {                                                           \
-			wd_t_failed++;                                                           \
-			fprintf(stderr, "not ok %s\n", #name);                                   \
-		} else {                                                                         \
-			wd_t_passed++;                                                           \
-		}                                                                                \
+#define RUN(name)                                              \
+	do {                                                   \
+		wd_t_cur = #name;                              \
+		wd_t_cur_failed = 0;                           \
+		name();                                        \
+		if (wd_t_cur_failed) {                         \
+			wd_t_failed++;                         \
+			fprintf(stderr, "not ok %s\n", #name); \
+		} else {                                       \
+			wd_t_passed++;                         \
+		}                                              \
 	} while (0)
 
-#define DONE()                                                                                   \
-	(printf("%s: %d passed, %d failed\n",                                                  \
-		strrchr(__FILE__, '/') ? strrchr(__FILE__, '/') + 1 : __FILE__, wd_t_passed,       \
-		wd_t_failed),                                                                    \
+#define DONE()                                                                               \
+	(printf("%s: %d passed, %d failed\n",                                                \
+	        strrchr(__FILE__, '/') ? strrchr(__FILE__, '/') + 1 : __FILE__, wd_t_passed, \
+	        wd_t_failed),                                                                \
 	 wd_t_failed ? 1 : 0)
 
 #endif
