@@ -32,9 +32,14 @@ $(BUILD)/libwarden.a: $(LIB_OBJ)
 $(BUILD)/warden: $(BUILD)/src/main.o $(BUILD)/libwarden.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwarden.a tests/unit/test.h
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libwarden.a tests/unit/test.h $(BUILD)/tests/plugin_example.so
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libwarden.a $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itests/unit -DWD_TEST_PLUGIN='"$(BUILD)/tests/plugin_example.so"' $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libwarden.a $(LDLIBS)
+
+# A checker plugin as a third party builds one (tests load it by path).
+$(BUILD)/tests/plugin_example.so: tests/plugins/plugin_example.c src/chain/checker.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -shared -fPIC -o $@ $<
 
 # Installs every Debian package the build needs when one is missing, then the npm packages the
 # integration tests use (the official openai client). Needs root (or sudo) the first time.

@@ -404,6 +404,32 @@ TEST(redact_outcome_carries_every_span)
 	wd_chain_free(ch);
 }
 
+TEST(plugin_loads_by_path_and_runs)
+{
+	char err[512] = "";
+	struct wd_chain *ch = build(
+	    "checkers:\n  - {id: s, type: " WD_TEST_PLUGIN ", action: flag}\n", err, sizeof err);
+	CHECK(ch != NULL);
+	if (!ch) {
+		fprintf(stderr, "  %s\n", err);
+		return;
+	}
+	const struct wd_outcome *why = NULL;
+	struct req r;
+	make_req(&r, "please STOPSHOUTINGATME");
+	struct wd_run *run = wd_run_new(ch, "t", NULL, NULL);
+	wd_run_request(run, WD_PHASE_REQUEST, &r.x);
+	CHECK_EQ_INT(wd_run_action(run, &why), WD_FLAG);
+	CHECK(why && strcmp(why->category, "style.shouting") == 0 &&
+	      strcmp(why->type, "shout") == 0);
+	wd_run_free(run);
+	CHECK_EQ_INT(check(ch, "calm words", NULL), WD_ALLOW);
+	wd_chain_free(ch);
+	CHECK(!build("checkers:\n  - {id: s, type: " WD_TEST_PLUGIN ", config: {x: 1}}\n", err,
+	             sizeof err));
+	CHECK(strstr(err, "checkers[0].config: this plugin takes no config") != NULL);
+}
+
 int main(void)
 {
 	RUN(build_errors_name_file_line_and_path);
@@ -416,5 +442,6 @@ int main(void)
 	RUN(holdq_waits_per_choice_and_releases_finished_choices);
 	RUN(holdq_masks_held_text_across_events);
 	RUN(redact_outcome_carries_every_span);
+	RUN(plugin_loads_by_path_and_runs);
 	return DONE();
 }
