@@ -519,6 +519,11 @@ int wd_mock_main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, &old);
+	/* a shell starts background jobs with SIGINT ignored, and an ignored signal never reaches
+	 * sigwait: take the default disposition back (blocked, so it cannot kill us) */
+	struct sigaction dfl = {.sa_handler = SIG_DFL}, old_int, old_term;
+	sigaction(SIGINT, &dfl, &old_int);
+	sigaction(SIGTERM, &dfl, &old_term);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 
@@ -544,8 +549,8 @@ int wd_mock_main(int argc, char **argv)
 	 * a client of an x-mock-abort-after stream never saw the break; it gained nothing here. */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_ARRAY, opts,
-	                     MHD_OPTION_END);
+	d = MHD_start_daemon(flags, (uint16_t)strtol(port, NULL, 10), NULL, NULL, on_request, NULL,
+	                     MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "warden mock: cannot listen on %s\n", listen);
 		timers_stop();
@@ -567,6 +572,8 @@ int wd_mock_main(int argc, char **argv)
 	status = 0;
 out:
 	freeaddrinfo(ai);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return status;
 }

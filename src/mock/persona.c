@@ -30,7 +30,7 @@ static const char *const code_words[] = {"code",   "function", "program",  "scri
                                          "python", "sql",      "implement"};
 
 #define REFUSAL "I'm sorry, but I can't help with that."
-#define HELPFUL_TAIL                                                                           \
+#define HELPFUL_TAIL                                                                             \
 	" This is a deterministic mock answer, so the same prompt always yields the same words." \
 	" Let me know if you need anything else."
 #define DRIFTED_TAIL                                                                           \
