@@ -1,3 +1,0 @@
-build-asan/src/openai/errors.o: src/openai/errors.c src/openai/errors.h
-
-src/openai/errors.h:
