@@ -1,9 +1,9 @@
 # warden — build, test, run. `make` builds build/warden; see README.md for the rest.
 CC ?= cc
-PKGS := libmicrohttpd libcurl jansson sqlite3 yaml-0.1 libhs
+PKGS := libmicrohttpd libcurl jansson sqlite3 yaml-0.1 libhs libcrypto
 # Debian packages the build, tests and `make run` need (make deps installs the missing ones).
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
-	libsqlite3-dev libyaml-dev libvectorscan-dev liblinear-dev curl wrk \
+	libsqlite3-dev libyaml-dev libvectorscan-dev liblinear-dev libssl-dev curl wrk \
 	clang libclang-rt-14-dev clang-format cppcheck
 
 BUILD ?= build
@@ -14,7 +14,11 @@ LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llinear -lpthread -lm
 override CFLAGS += -std=c11 $(WARN) -MMD -MP
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# Files compiled into the binary (tools/embed.sh): migrations, dashboard assets.
+MIGRATIONS := $(sort $(wildcard migrations/*.sql))
+DASHBOARD := $(sort $(wildcard src/admin/dashboard/*))
+GEN_SRC := $(BUILD)/gen/migrations.c $(BUILD)/gen/dashboard.c
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -24,6 +28,17 @@ all: $(BUILD)/warden
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/migrations.c: $(MIGRATIONS) tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh wd_migrations $@ $(MIGRATIONS)
+
+$(BUILD)/gen/dashboard.c: $(DASHBOARD) tools/embed.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh wd_dashboard $@ $(DASHBOARD)
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libwarden.a: $(LIB_OBJ)

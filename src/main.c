@@ -134,7 +134,7 @@ static int serve(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (wd_admin_start(&s, &adm, err, sizeof err) ||
+	if (wd_admin_start(&s, NULL, chain, &adm, err, sizeof err) ||
 	    wd_proxy_start(&s, chain, &proxy, err, sizeof err)) {
 		fprintf(stderr, "warden: %s\n", err);
 		goto out;

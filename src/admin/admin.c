@@ -60,7 +60,8 @@ static enum MHD_Result on_admin(void *cls, struct MHD_Connection *c, const char 
 	             "\"invalid_request_error\",\"code\":\"not_found\",\"param\":null}}");
 }
 
-int wd_admin_start(const struct wd_settings *s, struct wd_admin **out, char *err, size_t errlen)
+int wd_admin_start(const struct wd_settings *s, struct wd_store *st, const struct wd_chain *ch,
+		   struct wd_admin **out, char *err, size_t errlen)
 {
 	if (!wd_is_loopback(s->admin_listen) && (!s->admin_token || !s->admin_token[0])) {
 		snprintf(err, errlen,

@@ -899,10 +899,15 @@ static int parse_checkers(const struct setting *k, const json_t *v, struct wd_se
 static const char *const on_block_names[] = {"error", "refusal", NULL};
 static const char *const log_level_names[] = {"debug", "info", "warn", "error", "off", NULL};
 static const char *const log_format_names[] = {"text", "json", NULL};
+static const char *const capture_names[] = {"none", "excerpt", "full", NULL};
+static const char *const sync_names[] = {"normal", "full", NULL};
 
 /* Enum fields are written through an int pointer: the enums must be int-sized. */
 _Static_assert(sizeof(enum wd_on_block) == sizeof(int), "enum wd_on_block is int-sized");
 _Static_assert(sizeof(enum wd_log_level) == sizeof(int), "enum wd_log_level is int-sized");
+_Static_assert(sizeof(enum wd_capture) == sizeof(int) && sizeof(enum wd_sync) == sizeof(int),
+               "enum wd_capture and wd_sync are int-sized");
+_Static_assert(WD_CAPTURE_FULL == 2 && WD_SYNC_FULL == 1, "enum names follow the enum order");
 _Static_assert(WD_ON_BLOCK_REFUSAL == 1 && WD_LOG_OFF == 4, "enum names follow the enum order");
 
 #define AT(field) offsetof(struct wd_settings, field)
@@ -924,6 +929,9 @@ static const struct setting settings[] = {
     {"admin.listen", parse_hostport, AT(admin_listen), .def_s = "127.0.0.1:8081"},
     {"admin.token", parse_string, AT(admin_token), .secret = 1},
     {"store.path", parse_string, AT(db_path), .def_s = "./warden.db"},
+    {"store.capture", parse_enum, AT(capture), .def_i = WD_CAPTURE_EXCERPT, .names = capture_names},
+    {"store.retention_days", parse_int, AT(retention_days), .def_i = 90, .min = 0, .max = 36500},
+    {"store.synchronous", parse_enum, AT(sync), .def_i = WD_SYNC_NORMAL, .names = sync_names},
     {"limits.max_body_bytes", parse_size, AT(max_body_bytes), .def_i = 32LL << 20},
     {"limits.max_upload_bytes", parse_size, AT(max_upload_bytes), .def_i = 512LL << 20},
     {"limits.max_response_bytes", parse_size, AT(max_response_bytes), .def_i = 64LL << 20},

@@ -36,6 +36,10 @@ const char *wd_conf_where_key(const struct wd_conf *c, const json_t *obj, const 
 void wd_conf_free(struct wd_conf *c);
 
 enum wd_on_block { WD_ON_BLOCK_ERROR, WD_ON_BLOCK_REFUSAL };
+/* How much text an incident keeps: none, the checker's short excerpt, or the full message. */
+enum wd_capture { WD_CAPTURE_NONE, WD_CAPTURE_EXCERPT, WD_CAPTURE_FULL };
+/* SQLite durability: normal survives a crash of warden (kill -9); full also a power loss. */
+enum wd_sync { WD_SYNC_NORMAL, WD_SYNC_FULL };
 
 /* The validated settings. Defaults apply to every absent key; strings are owned by the settings
  * and freed by wd_settings_free. */
@@ -50,6 +54,9 @@ struct wd_settings {
 	char *admin_listen;               /* "127.0.0.1:8081" */
 	char *admin_token;                /* NULL; WARDEN_ADMIN_TOKEN overrides */
 	char *db_path;                    /* "./warden.db" */
+	enum wd_capture capture; /* store.capture: excerpt */
+	int retention_days;      /* store.retention_days: 90; 0 keeps incidents forever */
+	enum wd_sync sync;       /* store.synchronous: normal */
 	size_t max_body_bytes;            /* 32 MiB */
 	size_t max_upload_bytes;          /* 512 MiB (POST /v1/files) */
 	size_t max_response_bytes;   /* 64 MiB of non-streamed upstream body kept for checking */
