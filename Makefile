@@ -4,7 +4,7 @@ PKGS := libmicrohttpd libcurl jansson sqlite3 yaml-0.1 libhs libcrypto
 # Debian packages the build, tests and `make run` need (make deps installs the missing ones).
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
 	libsqlite3-dev libyaml-dev libvectorscan-dev liblinear-dev libssl-dev curl wrk \
-	clang libclang-rt-14-dev clang-format cppcheck
+	clang libclang-rt-14-dev clang-format cppcheck chromium
 
 BUILD ?= build
 CFLAGS ?= -O2 -g
@@ -66,7 +66,7 @@ deps:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@[ -d node_modules/openai ] || npm ci --no-audit --no-fund --loglevel=error
+	@[ -d node_modules/openai ] && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
 
 run: deps all
 	@bash tests/run-demo.sh
@@ -75,8 +75,8 @@ test-unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; exit $$fail
 
 test-integration: $(BUILD)/warden
-	@[ -d node_modules/openai ] || npm ci --no-audit --no-fund --loglevel=error
-	WARDEN_BIN=$(abspath $(BUILD)/warden) node --test --test-concurrency=1 tests/integration/
+	@[ -d node_modules/openai ] && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
+	WARDEN_BIN=$(abspath $(BUILD)/warden) node --test --test-concurrency=1 tests/integration/ tests/dashboard/
 
 test: deps
 	$(MAKE) all

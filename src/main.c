@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "http/proxy.h"
 #include "mock/mock.h"
+#include "store/store.h"
 
 #define WD_VERSION     "0.1.0"
 #define DEFAULT_CONFIG "conf/warden.yaml"
@@ -25,6 +26,7 @@ static void usage(FILE *f)
 	fputs("usage: warden serve [-c FILE] [--listen HOST:PORT] [--upstream URL]\n"
 	      "                    [--admin-listen HOST:PORT] [--db PATH] [--threads N]\n"
 	      "       warden mock [--listen HOST:PORT] [--threads N]\n"
+	      "       warden migrate [--db PATH] [-c FILE]\n"
 	      "       warden version\n"
 	      "\n"
 	      "serve  the guard proxy (defaults: listen 127.0.0.1:8080, admin 127.0.0.1:8081,\n"
@@ -123,6 +125,7 @@ static int serve(int argc, char **argv)
 	struct wd_chain *chain = NULL;
 	struct wd_proxy *proxy = NULL;
 	struct wd_admin *adm = NULL;
+	struct wd_store *store = NULL;
 	if (wd_chain_build(conf, s.checkers, &chain, err, sizeof err)) {
 		fprintf(stderr, "warden: %s\n", err);
 		goto out;
@@ -134,8 +137,11 @@ static int serve(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (wd_admin_start(&s, NULL, chain, &adm, err, sizeof err) ||
-	    wd_proxy_start(&s, chain, &proxy, err, sizeof err)) {
+	struct wd_store_opts so = {
+	    .path = s.db_path, .sync = s.sync, .retention_days = s.retention_days};
+	if (wd_store_open(&so, &store, err, sizeof err) ||
+	    wd_admin_start(&s, store, chain, &adm, err, sizeof err) ||
+	    wd_proxy_start(&s, chain, store, &proxy, err, sizeof err)) {
 		fprintf(stderr, "warden: %s\n", err);
 		goto out;
 	}
@@ -154,6 +160,7 @@ static int serve(int argc, char **argv)
 out:
 	wd_proxy_stop(proxy, 0);
 	wd_admin_stop(adm);
+	wd_store_close(store); /* writes what is still queued */
 	wd_chain_free(chain);
 	wd_settings_free(&s);
 	wd_conf_free(conf);
@@ -162,6 +169,45 @@ out_conf:
 	wd_settings_free(&s);
 	wd_conf_free(conf);
 	return 2;
+}
+
+/* `warden migrate [--db PATH | -c FILE]`: applies pending schema migrations and exits. */
+static int migrate(int argc, char **argv)
+{
+	const char *db = NULL, *conf_path = NULL;
+	for (int i = 0; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--db") == 0)
+			db = argv[i + 1];
+		else if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0)
+			conf_path = argv[i + 1];
+		else
+			break;
+	}
+	if (argc % 2) {
+		fprintf(stderr, "usage: warden migrate [--db PATH] [-c FILE]\n");
+		return 2;
+	}
+	char err[1024];
+	struct wd_conf *conf = NULL;
+	struct wd_settings s = {0};
+	if (!conf_path && access(DEFAULT_CONFIG, R_OK) == 0)
+		conf_path = DEFAULT_CONFIG;
+	if (conf_path ? wd_conf_load(conf_path, &conf, err, sizeof err)
+	              : !(conf = wd_conf_empty("(defaults)"))) {
+		fprintf(stderr, "warden: %s\n", err);
+		return 1;
+	}
+	int rc = wd_settings_load(conf, &s, err, sizeof err);
+	int from = 0, to = 0;
+	if (rc == 0)
+		rc = wd_store_migrate(db ? db : s.db_path, &from, &to, err, sizeof err);
+	if (rc)
+		fprintf(stderr, "warden: %s\n", err);
+	else
+		printf("%s: schema version %d -> %d\n", db ? db : s.db_path, from, to);
+	wd_settings_free(&s);
+	wd_conf_free(conf);
+	return rc ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -175,6 +221,8 @@ int main(int argc, char **argv)
 	int rc;
 	if (strcmp(cmd, "serve") == 0) {
 		rc = serve(argc - 2, argv + 2);
+	} else if (strcmp(cmd, "migrate") == 0) {
+		rc = migrate(argc - 2, argv + 2);
 	} else if (strcmp(cmd, "mock") == 0) {
 		rc = wd_mock_main(argc - 2, argv + 2);
 	} else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

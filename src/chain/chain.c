@@ -26,6 +26,7 @@ struct wd_entry {
 	int on_error_block;
 	long timeout_ms;
 	_Atomic uint64_t calls, incidents, errors, timeouts, latency_us;
+	struct wd_histogram latency;
 };
 
 struct wd_chain {
@@ -354,9 +355,28 @@ size_t wd_chain_stats(const struct wd_chain *ch, struct wd_entry_stats *out, siz
 		                                 atomic_load(&e->incidents),
 		                                 atomic_load(&e->errors),
 		                                 atomic_load(&e->timeouts),
-		                                 atomic_load(&e->latency_us)};
+		                                 atomic_load(&e->latency_us),
+		                                 {0}};
+		for (int k = 0; k < WD_LAT_BUCKETS; k++)
+			out[i].latency_buckets[k] = atomic_load(&e->latency.buckets[k]);
 	}
 	return i;
+}
+
+int wd_chain_entry_info(const struct wd_chain *ch, size_t i, struct wd_entry_info *out)
+{
+	if (i >= ch->n)
+		return WD_ENOTFOUND;
+	const struct wd_entry *e = &ch->e[i];
+	*out = (struct wd_entry_info){.id = e->id,
+	                              .type = e->type->name,
+	                              .phases = e->phases,
+	                              .observe = e->observe,
+	                              .action = e->action,
+	                              .threshold = e->threshold,
+	                              .on_error_block = e->on_error_block,
+	                              .timeout_ms = e->timeout_ms};
+	return WD_OK;
 }
 
 /* ---- running ---- */
@@ -466,6 +486,7 @@ static void settle(struct wd_run *r, struct wd_entry *e, int rc, struct wd_verdi
 {
 	atomic_fetch_add(&e->calls, 1);
 	atomic_fetch_add(&e->latency_us, (uint64_t)latency);
+	wd_histogram_observe(&e->latency, (uint64_t)latency);
 	if (rc < 0) {
 		atomic_fetch_add(&e->errors, 1);
 		json_decref(v->evidence);

@@ -13,6 +13,7 @@
 
 #include "chain/checker.h"
 #include "core/config.h"
+#include "core/metrics.h"
 
 enum wd_action { WD_ALLOW, WD_FLAG, WD_REDACT, WD_BLOCK }; /* merge = max */
 
@@ -56,8 +57,22 @@ struct wd_entry_stats {
 	const char *id, *type;
 	uint64_t calls, incidents, errors, timeouts;
 	uint64_t latency_us_total;
+	uint64_t latency_buckets[WD_LAT_BUCKETS]; /* per bucket of wd_latency_bounds_us */
 };
 size_t wd_chain_stats(const struct wd_chain *ch, struct wd_entry_stats *out, size_t max);
+
+/* An entry's envelope as configured, for the admin API (strings borrowed from the chain). */
+struct wd_entry_info {
+	const char *id, *type;
+	unsigned phases; /* enum wd_phase bits */
+	int observe;
+	enum wd_action action;
+	double threshold;
+	int on_error_block;
+	long timeout_ms;
+};
+/* Fills *out for entry i in config order; WD_ENOTFOUND when i >= wd_chain_size(ch). */
+int wd_chain_entry_info(const struct wd_chain *ch, size_t i, struct wd_entry_info *out);
 
 /* wake is called (from any thread) when an async checker of this run completes; the host must
  * then call wd_run_resume() on the run's own thread. */

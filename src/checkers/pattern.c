@@ -36,7 +36,9 @@ struct pattern {
 struct text_stream {
 	int choice, tool;
 	hs_stream_t *hs;
-	size_t offset; /* bytes scanned so far */
+	size_t offset;          /* bytes scanned so far */
+	char tail[EXCERPT_MAX]; /* the last bytes before the current delta, for excerpts of */
+	size_t tail_len;        /* matches that began in an earlier chunk */
 };
 
 struct pattern_state {
@@ -347,6 +349,20 @@ static int pattern_check_request(void *self, struct wd_check_ctx *c, const struc
 	return scan_messages(self, x->msgs, x->nmsgs, v);
 }
 
+/* Keeps the last EXCERPT_MAX bytes of a stream's text. */
+static void remember_tail(struct text_stream *ts, const char *text, size_t len)
+{
+	if (len >= EXCERPT_MAX) {
+		memcpy(ts->tail, text + len - EXCERPT_MAX, EXCERPT_MAX);
+		ts->tail_len = EXCERPT_MAX;
+		return;
+	}
+	size_t drop = ts->tail_len + len > EXCERPT_MAX ? ts->tail_len + len - EXCERPT_MAX : 0;
+	memmove(ts->tail, ts->tail + drop, ts->tail_len - drop);
+	memcpy(ts->tail + ts->tail_len - drop, text, len);
+	ts->tail_len += len - drop;
+}
+
 static int pattern_check_chunk(void *self, struct wd_check_ctx *c, const struct wd_delta *d,
                                struct wd_verdict *v)
 {
@@ -369,7 +385,7 @@ static int pattern_check_chunk(void *self, struct wd_check_ctx *c, const struct 
 			return WD_ENOMEM;
 		st->s = grown;
 		ts = &st->s[st->n];
-		*ts = (struct text_stream){d->choice, tool, NULL, 0};
+		*ts = (struct text_stream){.choice = d->choice, .tool = tool};
 		if (hs_open_stream(p->stream, 0, &ts->hs) != HS_SUCCESS)
 			return WD_ENOMEM;
 		st->n++;
@@ -387,10 +403,17 @@ static int pattern_check_chunk(void *self, struct wd_check_ctx *c, const struct 
 		free(h.spans);
 		return WD_EIO;
 	}
-	if (h.found)
-		report(p, &h, d->text, d->len, at, d->choice, -1, v);
-	else
+	if (h.found) {
+		/* the excerpt may start in earlier chunks: lay the tail before this delta */
+		size_t keep = d->len < EXCERPT_MAX ? d->len : EXCERPT_MAX;
+		char joined[2 * EXCERPT_MAX];
+		memcpy(joined, ts->tail, ts->tail_len);
+		memcpy(joined + ts->tail_len, d->text, keep);
+		report(p, &h, joined, ts->tail_len + keep, at - ts->tail_len, d->choice, -1, v);
+	} else {
 		free(h.spans);
+	}
+	remember_tail(ts, d->text, d->len);
 	return WD_OK;
 }
 

@@ -30,7 +30,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/sha.h>
+
 #include "chain/holdback.h"
+#include "core/metrics.h"
+#include "store/store.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -58,6 +62,13 @@ struct txn {
 	int64_t last_upstream_us;      /* when the upstream last sent a byte */
 	int client_fd;                 /* watched for hang-up while waiting; -1 when not */
 	int client_gone;
+	char key_hash[17];  /* of the client's API key; "" without one */
+	size_t stored_upto; /* outcomes already handed to the store */
+	int commit_pending; /* batches queued; the answer waits for their commit */
+	int orphan;         /* the connection is gone while a commit was pending */
+	void (*after_commit)(struct txn *t);
+	struct MHD_Response *staged; /* a complete answer waiting for its incidents' commit */
+	int64_t upstream_t0_us;
 	char request_id[40];
 	char method[16];
 	char client_addr[64];
@@ -101,6 +112,13 @@ struct txn {
 	int status_sent;
 };
 
+enum wake_kind { WAKE_CHECKER, WAKE_COMMITTED };
+
+struct wake {
+	struct txn *t;
+	enum wake_kind kind;
+};
+
 struct worker {
 	struct wd_proxy *p;
 	pthread_t thread;
@@ -111,8 +129,8 @@ struct worker {
 	int64_t curl_deadline_us; /* -1: no curl timer */
 	int active;               /* transactions in flight */
 	struct txn *waiting;      /* parked on async checkers */
-	pthread_mutex_t qlock;    /* guards wakeq: async checkers wake from other threads */
-	struct txn **wakeq;
+	pthread_mutex_t qlock;    /* guards wakeq: checkers and the store wake from other threads */
+	struct wake *wakeq;
 	size_t nwake, capwake;
 	uint64_t rng;
 	int mhd_due;          /* MHD has work: socket events, a resumed connection, a timeout */
@@ -125,6 +143,7 @@ struct worker {
 struct wd_proxy {
 	const struct wd_settings *s;
 	const struct wd_chain *ch;
+	struct wd_store *store; /* NULL: incidents are only logged */
 	struct worker *w;
 	int nw;
 	atomic_int stopping;
@@ -275,6 +294,21 @@ static void suspend(struct txn *t)
 }
 
 /* Queues a complete response (status, body, content type) and resumes the connection. */
+static void commit_then(struct txn *t, void (*next)(struct txn *t));
+
+/* Queues the staged answer (after its incidents are durable). */
+static void send_staged(struct txn *t)
+{
+	MHD_queue_response(t->conn, (unsigned)t->status_sent, t->staged);
+	MHD_destroy_response(t->staged);
+	t->staged = NULL;
+	t->responded = 1;
+	t->state = DONE;
+	resume(t);
+}
+
+/* Answers with a complete body (copied): the answer leaves once the transaction's incidents are
+ * committed. */
 static void respond(struct txn *t, unsigned status, const char *body, size_t len, const char *ctype,
                     int pass_headers)
 {
@@ -290,12 +324,10 @@ static void respond(struct txn *t, unsigned status, const char *body, size_t len
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	MHD_add_response_header(r, "x-warden-request-id", t->request_id);
-	MHD_queue_response(t->conn, status, r);
-	MHD_destroy_response(r);
-	t->responded = 1;
+	t->staged = r;
 	t->status_sent = (int)status;
-	t->state = DONE;
-	resume(t);
+	t->responded = 1; /* no other answer may be queued now */
+	commit_then(t, send_staged);
 }
 
 static void respond_error(struct txn *t, unsigned status, const char *message, const char *type,
@@ -307,18 +339,119 @@ static void respond_error(struct txn *t, unsigned status, const char *message, c
 	free(body);
 }
 
-static void log_outcomes(struct txn *t)
+/* ---- incidents ---- */
+
+static char *dup_or_null(const char *s)
 {
-	if (!t->run)
-		return;
-	size_t n;
-	const struct wd_outcome *o = wd_run_outcomes(t->run, &n);
-	for (size_t i = 0; i < n; i++) {
+	return s ? strdup(s) : NULL;
+}
+
+/* The text an incident keeps with store.capture: full — the whole message the checker judged
+ * (request message, or answer choice); excerpt — the checker's own short excerpt; none — nothing.
+ */
+static char *capture_text(const struct txn *t, const struct wd_outcome *o)
+{
+	enum wd_capture cap = t->w->p->s->capture;
+	const json_t *ex = json_object_get(o->evidence, "excerpt");
+	if (cap == WD_CAPTURE_NONE)
+		return NULL;
+	if (cap == WD_CAPTURE_FULL) {
+		const struct wd_message *m = NULL;
+		json_t *mi = json_object_get(o->evidence, "message");
+		if (o->phase == WD_PHASE_REQUEST && json_is_integer(mi) &&
+		    (size_t)json_integer_value(mi) < t->x.nmsgs)
+			m = &t->x.msgs[json_integer_value(mi)];
+		else if (o->phase == WD_PHASE_RESPONSE && o->choice >= 0 &&
+		         (size_t)o->choice < t->x.nout)
+			m = &t->x.out[o->choice];
+		if (m) {
+			struct wd_buf b;
+			wd_buf_init(&b, 1 << 20);
+			for (size_t i = 0; i < m->nparts; i++) {
+				if (m->parts[i].kind == WD_PART_TEXT)
+					wd_buf_append(&b, m->parts[i].text, m->parts[i].len);
+			}
+			if (b.len)
+				return wd_buf_take(&b, NULL);
+			wd_buf_free(&b);
+		}
+	}
+	return json_is_string(ex) ? strdup(json_string_value(ex)) : NULL;
+}
+
+static void fill_incident(const struct txn *t, const struct wd_outcome *o, int64_t ts_ms,
+                          struct wd_incident *inc)
+{
+	json_t *ev = o->evidence ? json_deep_copy(o->evidence) : json_object();
+	if (t->w->p->s->capture == WD_CAPTURE_NONE)
+		json_object_del(ev, "excerpt");
+	char phase[16];
+	snprintf(phase, sizeof phase, "%s",
+	         o->phase == WD_PHASE_RESPONSE && t->mode == BODY_SSE ? "stream"
+	                                                              : wd_phase_name(o->phase));
+	*inc = (struct wd_incident){
+	    .ts_ms = ts_ms,
+	    .request_id = strdup(t->request_id),
+	    .route = strdup(t->route < WD_ROUTE__COUNT ? wd_route_name(t->route) : "other"),
+	    .model = dup_or_null(t->x.model),
+	    .phase = strdup(phase),
+	    .checker = strdup(o->checker),
+	    .checker_type = strdup(o->type),
+	    .category = strdup(o->category),
+	    .action = strdup(wd_outcome_name(o)),
+	    .score = o->score,
+	    .evidence = ev ? json_dumps(ev, JSON_COMPACT) : NULL,
+	    .excerpt = capture_text(t, o),
+	    .key_hash = t->key_hash[0] ? strdup(t->key_hash) : NULL,
+	    .client_addr = t->client_addr[0] ? strdup(t->client_addr) : NULL,
+	    .upstream_status = (int)t->upstream_status,
+	    .status = t->status_sent ? t->status_sent : (int)t->upstream_status,
+	    .latency_ms = (double)(now_us() - t->t0_us) / 1000.0,
+	};
+	json_decref(ev);
+}
+
+static void on_committed(void *arg, int rc);
+
+/* Hands the outcomes not yet stored to the store, and runs next once they are durable — at once
+ * when there are none (or no store). A response that caused an incident is finished only from
+ * here. next may be NULL (a transaction whose client is gone). */
+static void commit_then(struct txn *t, void (*next)(struct txn *t))
+{
+	size_t n = 0;
+	const struct wd_outcome *o = t->run ? wd_run_outcomes(t->run, &n) : NULL;
+	size_t k = n - t->stored_upto;
+	struct wd_store *st = t->w->p->store;
+	struct wd_incident *incs = k && st ? calloc(k, sizeof *incs) : NULL;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t ts = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	for (size_t i = t->stored_upto; i < n; i++) {
 		wd_warn(t->request_id,
 		        "incident checker=%s category=%s action=%s phase=%s score=%.2f",
 		        o[i].checker, o[i].category, wd_outcome_name(&o[i]),
 		        wd_phase_name(o[i].phase), o[i].score);
+		wd_metrics_incident(o[i].checker, o[i].category, wd_outcome_name(&o[i]));
+		if (incs)
+			fill_incident(t, &o[i], ts, &incs[i - t->stored_upto]);
 	}
+	t->stored_upto = n;
+	t->after_commit = next;
+	if (k && st && incs) {
+		if (wd_store_enqueue(st, incs, k, on_committed, t) == WD_OK) {
+			t->commit_pending++;
+			/* A complete answer waits suspended (we are in the access handler, or already
+			 * suspended); a streamed one is held by its reader, which suspends itself. */
+			if (t->conn && t->mode != BODY_SSE && t->mode != BODY_RAW)
+				suspend(t);
+			return;
+		}
+		wd_error(t->request_id, "incident queue full: %zu incidents not stored", k);
+	} else if (k && st) {
+		wd_metrics.incidents_lost += k;
+	}
+	if (!t->commit_pending && next)
+		next(t);
 }
 
 /* ---- redaction ---- */
@@ -487,12 +620,18 @@ static void begin_body(struct txn *t)
 	resume(t);
 }
 
-/* Ends a blocked stream: held text is dropped, the client gets a content_filter finish. */
-static void stop_stream(struct txn *t)
+/* The streamed answer is complete (its incidents are committed): let the reader end it. */
+static void end_stream(struct txn *t)
+{
+	t->state = DONE;
+	if (t->waiting_data)
+		resume(t);
+}
+
+static void emit_stop_block(struct txn *t)
 {
 	const struct wd_outcome *why = NULL;
 	wd_run_action(t->run, &why);
-	wd_holdq_drop(t->hq);
 	char *blk = wd_stream_stop_block(t->route, t->stream_id, t->stream_model, t->stream_created,
 	                                 why ? why->choice : -1);
 	if (blk)
@@ -500,7 +639,16 @@ static void stop_stream(struct txn *t)
 	free(blk);
 	if (t->route != WD_ROUTE_RESPONSES)
 		wd_buf_appendz(&t->out, "data: [DONE]\n\n");
+	end_stream(t);
+}
+
+/* Ends a blocked stream: held text is dropped; once the incident is committed the client gets a
+ * content_filter finish. */
+static void stop_stream(struct txn *t)
+{
 	t->blocked = 1;
+	wd_holdq_drop(t->hq);
+	commit_then(t, emit_stop_block);
 }
 
 static int on_event(void *ctx, const struct wd_sse_event *ev)
@@ -620,19 +768,26 @@ static void settle_response(struct txn *t)
 		        t->content_type[0] ? t->content_type : "application/json", 1);
 		free(rewritten);
 		return;
-	}
-	/* SSE: release what is left, or end with content_filter */
+	} /* SSE: release what is left, or end with content_filter */
 	if (t->mode == BODY_SSE && !t->blocked) {
 		if (wd_run_action(t->run, NULL) == WD_BLOCK) {
 			stop_stream(t);
-		} else {
-			redact_held(t);
-			wd_holdq_release(t->hq, &t->out, 1);
+			return;
+		}
+		redact_held(t);
+		wd_holdq_release(t->hq, &t->out, 1);
+		if (t->stream_error || (t->curl_result != CURLE_OK && !t->aborted)) {
+			/* the checked text went out; an error event ends the broken stream */
+			char msg[300];
+			snprintf(msg, sizeof msg,
+			         "data: {\"error\":{\"message\":\"upstream stream broken: %s\","
+			         "\"type\":\"upstream_error\",\"code\":null,\"param\":null}}\n\n",
+			         t->stream_error ? t->stream_error
+			                         : curl_easy_strerror(t->curl_result));
+			wd_buf_appendz(&t->out, msg);
 		}
 	}
-	t->state = DONE;
-	if (t->waiting_data)
-		resume(t);
+	commit_then(t, end_stream);
 }
 
 static void park(struct txn *t)
@@ -751,42 +906,22 @@ static void upstream_done(struct txn *t, CURLcode res)
 	detach_upstream(t);
 	if (!t->mode && t->headers_done && res == CURLE_OK)
 		begin_body(t); /* a response with an empty body */
-
+	if (res == CURLE_OK || t->aborted)
+		wd_histogram_observe(&wd_metrics.upstream_latency,
+		                     (uint64_t)(now_us() - t->upstream_t0_us));
 	if (t->mode == BODY_SSE) {
-		if (t->blocked) {
-			t->state = DONE;
-			if (t->waiting_data)
-				resume(t);
-			return;
-		}
+		if (t->blocked)
+			return; /* stop_stream finishes it once the incident is committed */
 		if (t->stream_error || (res != CURLE_OK && !t->aborted)) {
-			char msg[256];
-			snprintf(msg, sizeof msg,
-			         "data: {\"error\":{\"message\":\"upstream stream broken: %s\","
-			         "\"type\":\"upstream_error\",\"code\":null,\"param\":null}}\n\n",
-			         t->stream_error ? t->stream_error : curl_easy_strerror(res));
-			/* checked text still goes out; the error event ends the stream */
-			if (wd_run_finish(t->run, &t->x) != WD_AGAIN &&
-			    wd_run_action(t->run, NULL) == WD_BLOCK) {
-				stop_stream(t);
-			} else {
-				wd_holdq_release(t->hq, &t->out, 1);
-				wd_buf_appendz(&t->out, msg);
-			}
-			t->state = DONE;
-			if (t->waiting_data)
-				resume(t);
-			return;
-		}
-		if (wd_sse_end(&t->sse) != WD_OK)
+			wd_metrics.upstream_errors[2]++;
+		} else if (wd_sse_end(&t->sse) != WD_OK) {
 			wd_warn(t->request_id, "upstream stream ended inside an event");
+		}
 		finish_response(t);
 		return;
 	}
 	if (t->mode == BODY_RAW) {
-		t->state = DONE;
-		if (t->waiting_data)
-			resume(t);
+		commit_then(t, end_stream);
 		return;
 	}
 	/* nothing sent yet */
@@ -801,6 +936,7 @@ static void upstream_done(struct txn *t, CURLcode res)
 		snprintf(msg, sizeof msg, "upstream %s: %s", timeout ? "timed out" : "unreachable",
 		         curl_easy_strerror(res));
 		wd_warn(t->request_id, "%s", msg);
+		wd_metrics.upstream_errors[timeout ? 1 : 0]++;
 		respond_error(t, timeout ? 504 : 502, msg, "upstream_error",
 		              timeout ? "upstream_timeout" : "upstream_unreachable");
 		return;
@@ -856,7 +992,7 @@ static void start_upstream(struct txn *t)
 		respond_error(t, 500, "cannot start upstream transfer", "server_error", NULL);
 		return;
 	}
-	t->last_upstream_us = now_us();
+	t->last_upstream_us = t->upstream_t0_us = now_us();
 	t->up_next = w->upstream;
 	if (w->upstream)
 		w->upstream->up_prev = t;
@@ -972,6 +1108,22 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
 	return MHD_YES;
 }
 
+/* The first 16 hex digits of SHA-256 of the client's API key (the Authorization credential),
+ * so incidents can be grouped per key without the key ever being kept. */
+static void key_hash(struct MHD_Connection *conn, char out[17])
+{
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	out[0] = '\0';
+	if (!auth || !*auth)
+		return;
+	if (strncasecmp(auth, "Bearer ", 7) == 0)
+		auth += 7;
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)auth, strlen(auth), md);
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -1009,6 +1161,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_YES;
 		}
 		t->route = wd_route_of(method, norm);
+		key_hash(conn, t->key_hash);
 		size_t limit =
 		    t->route == WD_ROUTE_FILES ? p->s->max_upload_bytes : p->s->max_body_bytes;
 		wd_buf_init(&t->body, limit);
@@ -1114,10 +1267,12 @@ static void free_txn(struct txn *t)
 	wd_run_free(t->run);
 	pthread_mutex_lock(&w->qlock);
 	for (size_t i = 0; i < w->nwake; i++) {
-		if (w->wakeq[i] == t)
-			w->wakeq[i] = NULL;
+		if (w->wakeq[i].t == t)
+			w->wakeq[i].t = NULL;
 	}
 	pthread_mutex_unlock(&w->qlock);
+	if (t->staged)
+		MHD_destroy_response(t->staged);
 	curl_slist_free_all(t->req_headers);
 	for (size_t i = 0; i < t->nhdrs; i++) {
 		free(t->hdrs[i].name);
@@ -1148,36 +1303,59 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		wd_info(t->request_id, "%s %s client went away after %.1f ms", t->method,
 		        wd_route_name(t->route < WD_ROUTE__COUNT ? t->route : WD_ROUTE_OTHER), ms);
-	log_outcomes(t);
 	wd_info(t->request_id, "%s %s %d model=%s %.1f ms", t->method,
 	        t->route < WD_ROUTE__COUNT ? wd_route_name(t->route) : "-", t->status_sent,
 	        t->x.model ? t->x.model : "-", ms);
-	free_txn(t);
+	enum wd_action a = t->run ? wd_run_action(t->run, NULL) : WD_ALLOW;
+	wd_metrics_request((int)t->route,
+	                   t->status_sent >= 500 ? WD_V_ERROR : (enum wd_verdict_label)a);
 	*con_cls = NULL;
+	t->conn = NULL;
+	t->suspended = 0;
+	commit_then(t, NULL); /* what is left, e.g. a stream cut short by its client */
+	if (t->commit_pending) {
+		t->orphan = 1; /* freed when the commit lands */
+		return;
+	}
+	free_txn(t);
 }
 
 /* ---- async checker wakes ---- */
 
-/* Called by wd_check_wake from any thread. */
-static void wake_txn(void *arg)
+/* Hands a transaction back to its I/O thread (from any thread). */
+static void post_wake(struct txn *t, enum wake_kind kind)
 {
-	struct txn *t = arg;
 	struct worker *w = t->w;
 	pthread_mutex_lock(&w->qlock);
 	if (w->nwake == w->capwake) {
 		size_t cap = w->capwake ? w->capwake * 2 : 16;
-		struct txn **q = realloc(w->wakeq, cap * sizeof *q);
+		struct wake *q = realloc(w->wakeq, cap * sizeof *q);
 		if (q) {
 			w->wakeq = q;
 			w->capwake = cap;
 		}
 	}
 	if (w->nwake < w->capwake)
-		w->wakeq[w->nwake++] = t;
+		w->wakeq[w->nwake++] = (struct wake){t, kind};
 	pthread_mutex_unlock(&w->qlock);
 	uint64_t one = 1;
 	ssize_t r = write(w->evfd, &one, sizeof one);
 	(void)r;
+}
+
+/* Called by wd_check_wake from any thread. */
+static void wake_txn(void *arg)
+{
+	post_wake(arg, WAKE_CHECKER);
+}
+
+/* Called by the store's writer thread once the incidents are durable (or lost). */
+static void on_committed(void *arg, int rc)
+{
+	struct txn *t = arg;
+	if (rc)
+		wd_error(t->request_id, "incidents could not be written: %s", wd_strerror(rc));
+	post_wake(t, WAKE_COMMITTED);
 }
 
 /* A parked transaction's checker answered or timed out: continue its phase. */
@@ -1200,13 +1378,22 @@ static void drain_wakes(struct worker *w)
 	(void)r;
 	for (;;) {
 		pthread_mutex_lock(&w->qlock);
-		struct txn *t = w->nwake ? w->wakeq[--w->nwake] : NULL;
-		int more = w->nwake > 0 || t;
-		pthread_mutex_unlock(&w->qlock);
-		if (!more)
+		if (!w->nwake) {
+			pthread_mutex_unlock(&w->qlock);
 			break;
-		if (t)
-			continue_txn(t, 0);
+		}
+		struct wake wk = w->wakeq[--w->nwake];
+		pthread_mutex_unlock(&w->qlock);
+		if (!wk.t)
+			continue; /* its transaction was freed */
+		if (wk.kind == WAKE_CHECKER) {
+			continue_txn(wk.t, 0);
+		} else if (--wk.t->commit_pending == 0) {
+			if (wk.t->orphan)
+				free_txn(wk.t);
+			else if (wk.t->after_commit)
+				wk.t->after_commit(wk.t);
+		}
 	}
 }
 
@@ -1407,14 +1594,15 @@ static int start_worker(struct wd_proxy *p, struct worker *w, char *err, size_t 
 	return WD_OK;
 }
 
-int wd_proxy_start(const struct wd_settings *s, const struct wd_chain *ch, struct wd_proxy **out,
-                   char *err, size_t errlen)
+int wd_proxy_start(const struct wd_settings *s, const struct wd_chain *ch, struct wd_store *st,
+                   struct wd_proxy **out, char *err, size_t errlen)
 {
 	struct wd_proxy *p = calloc(1, sizeof *p);
 	if (!p)
 		return WD_ENOMEM;
 	p->s = s;
 	p->ch = ch;
+	p->store = st;
 	p->upstream_base = strdup(s->upstream_url);
 	size_t bl = strlen(p->upstream_base);
 	if (bl >= 3 && strcmp(p->upstream_base + bl - 3, "/v1") == 0)

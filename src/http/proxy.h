@@ -10,27 +10,16 @@
 
 #include "chain/chain.h"
 #include "core/config.h"
+#include "store/store.h"
 
 struct wd_proxy;
 
-/* Hook called once per finished transaction with its recorded outcomes (incidents, errors,
- * timeouts), on the I/O thread. The store layer plugs in here. */
-struct wd_txn_info {
-	const char *request_id;
-	const char *route;
-	const char *model; /* NULL when unknown */
-	const char *client_addr;
-	int status;           /* status sent to the client */
-	long upstream_status; /* 0: no upstream answer */
-	double latency_ms;
-	const struct wd_outcome *outcomes;
-	size_t noutcomes;
-};
-
 /* Binds the listener (errors like "cannot listen on 127.0.0.1:8080: Address already in use" go
- * to err) and starts the I/O threads. The chain and settings are borrowed for the proxy's life. */
-int wd_proxy_start(const struct wd_settings *s, const struct wd_chain *ch, struct wd_proxy **out,
-                   char *err, size_t errlen);
+ * to err) and starts the I/O threads. The settings, chain and store are borrowed for the proxy's
+ * life; every incident goes to the store (NULL: only logged), and an answer that caused one is
+ * finished only after its commit. */
+int wd_proxy_start(const struct wd_settings *s, const struct wd_chain *ch, struct wd_store *st,
+                   struct wd_proxy **out, char *err, size_t errlen);
 /* Stops accepting, lets in-flight transactions finish (at most drain_ms), then stops the
  * threads and frees the proxy. */
 void wd_proxy_stop(struct wd_proxy *p, long drain_ms);

@@ -48,5 +48,7 @@ struct wd_store {
 	"score, evidence, excerpt, key_hash, client_addr, upstream_status, status, latency_ms, "  \
 	"review_status, review_note, reviewed_ms"
 json_t *wd_store_row_json(sqlite3_stmt *stmt);
+/* The purge on a given connection: the writer runs it on its own (query.c). */
+int wd_store_purge_db(sqlite3 *db, pthread_mutex_t *lock, int64_t before_ms, int64_t *deleted);
 
 #endif
