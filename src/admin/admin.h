@@ -14,7 +14,7 @@ struct wd_admin;
 
 /* Starts the admin listener. The settings, store and chain are borrowed for its life. */
 int wd_admin_start(const struct wd_settings *s, struct wd_store *st, const struct wd_chain *ch,
-		   struct wd_admin **out, char *err, size_t errlen);
+                   struct wd_admin **out, char *err, size_t errlen);
 /* Marks warden ready (healthz answers 200) or draining (503). */
 void wd_admin_set_ready(struct wd_admin *a, int ready);
 void wd_admin_stop(struct wd_admin *a);

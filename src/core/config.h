@@ -54,9 +54,9 @@ struct wd_settings {
 	char *admin_listen;               /* "127.0.0.1:8081" */
 	char *admin_token;                /* NULL; WARDEN_ADMIN_TOKEN overrides */
 	char *db_path;                    /* "./warden.db" */
-	enum wd_capture capture; /* store.capture: excerpt */
-	int retention_days;      /* store.retention_days: 90; 0 keeps incidents forever */
-	enum wd_sync sync;       /* store.synchronous: normal */
+	enum wd_capture capture;          /* store.capture: excerpt */
+	int retention_days;               /* store.retention_days: 90; 0 keeps incidents forever */
+	enum wd_sync sync;                /* store.synchronous: normal */
 	size_t max_body_bytes;            /* 32 MiB */
 	size_t max_upload_bytes;          /* 512 MiB (POST /v1/files) */
 	size_t max_response_bytes;   /* 64 MiB of non-streamed upstream body kept for checking */

@@ -13,7 +13,8 @@ struct wd_embedded {
 
 extern const struct wd_embedded wd_migrations[];
 extern const size_t wd_migrations_count;
-extern const struct wd_embedded wd_dashboard[]; /* src/admin/dashboard/ files, served at /dashboard/ */
+extern const struct wd_embedded
+    wd_dashboard[]; /* src/admin/dashboard/ files, served at /dashboard/ */
 extern const size_t wd_dashboard_count;
 
 #endif

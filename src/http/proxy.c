@@ -440,8 +440,9 @@ static void commit_then(struct txn *t, void (*next)(struct txn *t))
 	if (k && st && incs) {
 		if (wd_store_enqueue(st, incs, k, on_committed, t) == WD_OK) {
 			t->commit_pending++;
-			/* A complete answer waits suspended (we are in the access handler, or already
-			 * suspended); a streamed one is held by its reader, which suspends itself. */
+			/* A complete answer waits suspended (we are in the access handler, or
+			 * already suspended); a streamed one is held by its reader, which suspends
+			 * itself. */
 			if (t->conn && t->mode != BODY_SSE && t->mode != BODY_RAW)
 				suspend(t);
 			return;

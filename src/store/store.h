@@ -36,7 +36,7 @@ struct wd_store_opts {
 	const char *path;
 	enum wd_sync sync;
 	int retention_days; /* 0: keep forever */
-	size_t max_queue;   /* incidents waiting to be written before enqueue refuses (WD_ETOOBIG) */
+	size_t max_queue; /* incidents waiting to be written before enqueue refuses (WD_ETOOBIG) */
 };
 
 /* Opens (creating) the database, applies pending migrations, starts the writer thread. */
@@ -56,18 +56,18 @@ typedef void (*wd_store_done)(void *arg, int rc);
  * for the next group commit; done(arg, rc) follows. Thread-safe. Returns WD_ETOOBIG when the queue
  * is full (the caller still owns nothing: the store frees them) and then never calls done. */
 int wd_store_enqueue(struct wd_store *s, struct wd_incident *inc, size_t n, wd_store_done done,
-		     void *arg);
+                     void *arg);
 
 /* Writer counters, for metrics. */
 struct wd_store_counters {
-	uint64_t committed;    /* incidents written */
-	uint64_t commits;      /* transactions */
-	uint64_t failed;       /* incidents that could not be written */
-	uint64_t queue_depth;  /* incidents waiting now */
-	uint64_t last_batch;   /* incidents in the last transaction */
+	uint64_t committed;   /* incidents written */
+	uint64_t commits;     /* transactions */
+	uint64_t failed;      /* incidents that could not be written */
+	uint64_t queue_depth; /* incidents waiting now */
+	uint64_t last_batch;  /* incidents in the last transaction */
 	uint64_t commit_us_total;
 	uint64_t commit_us_buckets[12]; /* commit latency histogram, upper bounds in
-					   wd_store_commit_bounds_us (last: +Inf) */
+	                                   wd_store_commit_bounds_us (last: +Inf) */
 };
 extern const uint64_t wd_store_commit_bounds_us[12];
 void wd_store_counters(struct wd_store *s, struct wd_store_counters *out);
@@ -77,27 +77,28 @@ void wd_store_counters(struct wd_store *s, struct wd_store_counters *out);
 struct wd_incident_filter {
 	int64_t since_ms, until_ms; /* 0: unbounded */
 	const char *checker, *action, *model, *key_hash, *request_id;
-	const char *category; /* exact id, or a family prefix: "drift" matches "drift.refusal_rate" */
-	const char *q;        /* substring of the excerpt or evidence */
+	const char
+	    *category; /* exact id, or a family prefix: "drift" matches "drift.refusal_rate" */
+	const char *q; /* substring of the excerpt or evidence */
 	const char *review_status;
-	int limit;            /* 1..1000 */
-	int64_t cursor;       /* 0: from the newest; else ids below this */
+	int limit;      /* 1..1000 */
+	int64_t cursor; /* 0: from the newest; else ids below this */
 };
 
 /* Newest first. *incidents is a JSON array of incident objects (caller owns); *next_cursor is the
  * cursor for the next page, 0 when there is none. */
 int wd_store_list(struct wd_store *s, const struct wd_incident_filter *f, json_t **incidents,
-		  int64_t *next_cursor, char *err, size_t errlen);
+                  int64_t *next_cursor, char *err, size_t errlen);
 /* One incident as a JSON object; WD_ENOTFOUND. */
 int wd_store_get(struct wd_store *s, int64_t id, json_t **out);
 /* Sets review status (open, confirmed, false_positive) and note (NULL keeps it); returns the
  * updated incident. WD_ENOTFOUND, or WD_EINVAL for a bad status. */
 int wd_store_review(struct wd_store *s, int64_t id, const char *status, const char *note,
-		    json_t **out);
+                    json_t **out);
 /* {"total", "by_category", "by_checker", "by_action", "by_model", "series": [{"t", "count"}]}
  * over [since_ms, until_ms) with buckets of bucket_s seconds (60, 3600, 86400). */
 int wd_store_stats(struct wd_store *s, int64_t since_ms, int64_t until_ms, int bucket_s,
-		   json_t **out);
+                   json_t **out);
 /* Deletes incidents older than before_ms; *deleted gets the count. */
 int wd_store_purge(struct wd_store *s, int64_t before_ms, int64_t *deleted);
 

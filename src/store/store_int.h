@@ -45,7 +45,7 @@ struct wd_store {
  * stmt is positioned on a row of `SELECT <WD_INCIDENT_COLUMNS> FROM incidents ...`. */
 #define WD_INCIDENT_COLUMNS                                                                      \
 	"id, ts_ms, request_id, route, model, phase, checker, checker_type, category, action, "  \
-	"score, evidence, excerpt, key_hash, client_addr, upstream_status, status, latency_ms, "  \
+	"score, evidence, excerpt, key_hash, client_addr, upstream_status, status, latency_ms, " \
 	"review_status, review_note, reviewed_ms"
 json_t *wd_store_row_json(sqlite3_stmt *stmt);
 /* The purge on a given connection: the writer runs it on its own (query.c). */

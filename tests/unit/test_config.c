@@ -305,7 +305,8 @@ TEST(unknown_keys)
 	CHECK(refused("log:\n  level: info\n  colour: true\n",
 	              "t.yaml:3: log.colour: unknown key (known: level, format)"));
 	CHECK(refused("store: {path: x, retention: 3}\n",
-	              "t.yaml:1: store.retention: unknown key (known: path, capture, retention_days, synchronous)"));
+	              "t.yaml:1: store.retention: unknown key (known: path, capture, "
+	              "retention_days, synchronous)"));
 }
 
 TEST(bad_types)
