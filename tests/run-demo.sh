@@ -16,7 +16,8 @@ cat <<TXT
 
 warden is running:
   proxy      http://127.0.0.1:8080/v1   (OpenAI-compatible; point your client's base URL here)
-  admin      http://127.0.0.1:8081/healthz
+  dashboard  http://127.0.0.1:8081/dashboard/
+  admin API  http://127.0.0.1:8081/api/v1/incidents   (metrics: /metrics)
   mock model http://$MOCK_LISTEN/v1      (personas: mock-aligned, mock-echo, mock-sleeper,
                                           mock-drifted, mock-vision-tools)
 try:
