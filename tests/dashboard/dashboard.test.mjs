@@ -4,7 +4,7 @@
 // without console errors, show them in the feed (live, too), filter, open the detail with its
 // evidence, save reviews (checked through the API), draw its charts and list the chain; a
 // second warden on the same database with an admin token must ask for it. Saves
-// docs/dashboard.png. Run: WARDEN_BIN=build/warden node --test tests/dashboard/
+// a screenshot (DASHBOARD_SHOT=docs/dashboard.png refreshes the README's). Run: WARDEN_BIN=build/warden node --test tests/dashboard/
 // (DASHBOARD_FAKE=1 runs the same page checks against fake_api.mjs, for work on the page alone.)
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -22,7 +22,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const WARDEN = process.env.WARDEN_BIN || path.join(ROOT, 'build/warden');
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const FAKE = process.env.DASHBOARD_FAKE === '1';
-const SHOT = process.env.DASHBOARD_SHOT || (FAKE ? '' : path.join(ROOT, 'docs/dashboard.png'));
+// The README's screenshot is refreshed only on request: DASHBOARD_SHOT=docs/dashboard.png.
+const SHOT = process.env.DASHBOARD_SHOT || path.join(os.tmpdir(), 'warden-dashboard.png');
 const TOKEN = 'dashboard-test-token-7f3a';
 
 const CHECKERS = [
