@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/err.h"
 
@@ -27,15 +28,29 @@ struct event {
 	json_t *json; /* the parsed event (a reference), for masking */
 	char *name;   /* SSE event name, NULL when none */
 	int dirty;    /* masked: write anew from json when released */
+	int64_t pushed_us;
 };
 
 struct wd_holdq {
 	size_t holdback, max_bytes, bytes;
 	struct stream *streams;
 	size_t nstreams;
+	void (*observe)(uint64_t waited_us);
 	struct event *ev; /* ring-less FIFO: [head, n) are pending */
 	size_t head, n, cap;
 };
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void wd_holdq_observe(struct wd_holdq *q, void (*fn)(uint64_t waited_us))
+{
+	q->observe = fn;
+}
 
 struct wd_holdq *wd_holdq_new(size_t holdback, size_t max_bytes)
 {
@@ -121,6 +136,7 @@ int wd_holdq_push(struct wd_holdq *q, const char *raw, size_t len, const char *e
 	}
 	memcpy(e.raw, raw, len);
 	e.len = len;
+	e.pushed_us = q->observe ? mono_us() : 0;
 	e.json = json_incref(json);
 	if (event && event[0] && !(e.name = strdup(event))) {
 		free_event(&e);
@@ -209,6 +225,8 @@ int wd_holdq_release(struct wd_holdq *q, struct wd_buf *out, int all)
 		int rc = emit(e, out);
 		if (rc)
 			return rc;
+		if (q->observe)
+			q->observe((uint64_t)(mono_us() - e->pushed_us));
 		q->bytes -= e->len;
 		free_event(e);
 		q->head++;

@@ -8,6 +8,7 @@
 #define WD_CHAIN_HOLDBACK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/buf.h"
 #include "openai/exchange.h"
@@ -18,6 +19,8 @@ struct wd_holdq;
  * bounds what may wait in the queue. */
 struct wd_holdq *wd_holdq_new(size_t holdback, size_t max_bytes);
 void wd_holdq_free(struct wd_holdq *q);
+/* fn is told, for every released event, how long it waited in the queue (microseconds). */
+void wd_holdq_observe(struct wd_holdq *q, void (*fn)(uint64_t waited_us));
 /* Queues a copy of the event's raw bytes with its deltas. json (a reference is taken; may be
  * NULL) and event (the SSE event name, NULL when none) let a masked event be written anew.
  * WD_ETOOBIG past max_bytes. */

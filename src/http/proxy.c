@@ -589,6 +589,11 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
 
 static ssize_t read_out(void *cls, uint64_t pos, char *buf, size_t max);
 
+static void observe_holdback(uint64_t waited_us)
+{
+	wd_histogram_observe(&wd_metrics.holdback_delay, waited_us);
+}
+
 /* The upstream's headers are in: choose how the body travels and, for streamed modes, start
  * the client response now (time to first byte follows the upstream's). */
 static void begin_body(struct txn *t)
@@ -599,6 +604,8 @@ static void begin_body(struct txn *t)
 		t->mode = BODY_SSE;
 		wd_sse_init(&t->sse, p->s->max_event_bytes);
 		t->hq = wd_holdq_new(wd_chain_holdback(p->ch), p->s->max_response_bytes);
+		if (t->hq)
+			wd_holdq_observe(t->hq, observe_holdback);
 	} else if (t->checked_route && t->upstream_status < 300 &&
 	           wd_chain_has_phase(p->ch, WD_PHASE_RESPONSE)) {
 		t->mode = BODY_BUFFERED;
