@@ -1,0 +1,26 @@
+/* features.h — hashed sparse features of a (normalised) text for the linear models: word
+ * unigrams and bigrams, and character 3- to 5-grams within words (with word-boundary markers),
+ * each hashed (a 32-bit FNV-1a with a per-kind seed) into WD_FEATURE_BITS bits; values are
+ * sublinear term frequencies (1 + ln tf), L2-normalised. Indices are sorted and unique. */
+#ifndef WD_DETECT_FEATURES_H
+#define WD_DETECT_FEATURES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WD_FEATURE_BITS 20
+#define WD_FEATURE_DIM (1u << WD_FEATURE_BITS)
+
+struct wd_features {
+	uint32_t *idx; /* sorted, unique, each < WD_FEATURE_DIM */
+	float *val;
+	size_t n, cap;
+};
+
+void wd_features_init(struct wd_features *f);
+/* Replaces f's contents with the features of text (already normalised). At most max_bytes of
+ * text are used (the rest is ignored). Returns 0 or WD_ENOMEM. */
+int wd_features_extract(const char *text, size_t len, size_t max_bytes, struct wd_features *f);
+void wd_features_free(struct wd_features *f);
+
+#endif

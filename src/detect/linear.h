@@ -1,0 +1,48 @@
+/* linear.h — linear classifiers over hashed features: one weight vector and bias per class
+ * (one-vs-rest logistic regression), trained with liblinear, applied in microseconds.
+ *
+ * File format (conf/models/NAME.model), little-endian binary after a text header:
+ *   "warden-linear 1\n" "bits <WD_FEATURE_BITS>\n" "classes <k>\n" then k lines "<name> <bias>
+ *   <nnz>\n" (bias as %.9g), then "data\n", then for each class in order nnz records of
+ *   {uint32 index, float32 weight}. Only non-zero weights are stored. Deterministic: the same
+ *   data and options give the same bytes. */
+#ifndef WD_DETECT_LINEAR_H
+#define WD_DETECT_LINEAR_H
+
+#include <stddef.h>
+
+#include "detect/features.h"
+
+struct wd_linear;
+
+int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t errlen);
+int wd_linear_save(const struct wd_linear *m, const char *path, char *err, size_t errlen);
+void wd_linear_free(struct wd_linear *m);
+size_t wd_linear_nclass(const struct wd_linear *m);
+const char *wd_linear_class(const struct wd_linear *m, size_t i);
+/* The index of the class called name, or -1. */
+int wd_linear_find(const struct wd_linear *m, const char *name);
+/* probs[i] = sigmoid(w_i · f + b_i) for every class. */
+void wd_linear_predict(const struct wd_linear *m, const struct wd_features *f, double *probs);
+
+/* ---- training (liblinear) ---- */
+
+struct wd_train_example {
+	struct wd_features f; /* owned by the set */
+	int label;            /* class index, 0..nclass-1 */
+	double weight;        /* instance weight (1 normally) */
+};
+
+struct wd_train_opts {
+	double c;        /* inverse regularisation strength (liblinear C); 0 → 1.0 */
+	int l1;          /* 1: L1-regularised LR (sparse weights); 0: L2 */
+	int balance;     /* 1: weight classes inversely to their frequency */
+};
+
+/* Trains one binary model per class name (one-vs-rest; with 2 classes, one model for class 1
+ * and its mirror for class 0). Deterministic. */
+int wd_linear_train(const struct wd_train_example *ex, size_t n, const char *const *classes,
+		    size_t nclass, const struct wd_train_opts *o, struct wd_linear **out,
+		    char *err, size_t errlen);
+
+#endif
