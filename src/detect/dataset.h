@@ -1,0 +1,26 @@
+/* dataset.h — labelled JSONL data for training and evaluation: one object per line with "text",
+ * "label", and optionally "id", "category", "source", "tricky_benign" (the shape of
+ * ../shared/datasets). Records split deterministically into train / validation / test by a hash
+ * of their id (or of their text when there is no id), so `warden train` and `warden eval` agree
+ * on the held-out part without copying any data. */
+#ifndef WD_DETECT_DATASET_H
+#define WD_DETECT_DATASET_H
+
+#include <stddef.h>
+
+enum wd_split { WD_SPLIT_TRAIN, WD_SPLIT_VALID, WD_SPLIT_TEST };
+
+struct wd_sample {
+	char *id, *text, *label, *category, *source; /* owned; NULL when absent (text never) */
+	int tricky;                                   /* "tricky_benign": true */
+	enum wd_split split;                          /* 60% train, 20% validation, 20% test */
+};
+
+/* Appends the records of path to *v (a growable array of *n items). Lines that are not JSON
+ * objects with a string "text" are refused with "path:line: ..." in err. */
+int wd_dataset_load(const char *path, struct wd_sample **v, size_t *n, char *err, size_t errlen);
+void wd_dataset_free(struct wd_sample *v, size_t n);
+/* The split of a record with this id (or text). */
+enum wd_split wd_split_of(const char *key);
+
+#endif
