@@ -22,7 +22,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test test-unit test-integration test-asan lint fmt bench fuzz clean
+.PHONY: all deps run test test-unit test-integration test-asan lint fmt bench fuzz clean models eval
 
 all: $(BUILD)/warden
 
@@ -118,3 +118,32 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d
+
+# ---- detection models and their evaluation (need ../shared/datasets; not part of `make test`) ----
+DATA ?= ../shared/datasets
+HARM_POS := $(DATA)/advbench/advbench_behaviors.jsonl $(DATA)/harmbench/harmbench_val.jsonl \
+	$(DATA)/strongreject/strongreject_dev.jsonl $(DATA)/jailbreakbench/jbb_behaviors_dev.jsonl \
+	$(DATA)/cyberseceval-mitre/mitre.jsonl $(DATA)/cyberseceval-interpreter/interpreter.jsonl \
+	$(DATA)/openai-moderation/openai_moderation.jsonl $(DATA)/xstest/xstest.jsonl
+BENIGN := $(DATA)/cyberseceval-mitre-frr/mitre_frr_dev.jsonl \
+	$(DATA)/dolly-sensitive-benign/dolly_sensitive_benign_dev.jsonl \
+	$(DATA)/notinject/notinject_level1.jsonl $(DATA)/wildguard-benign-injecguard/wildguard_benign.jsonl \
+	$(DATA)/mt-bench-questions/mt_bench_questions.jsonl tests/data/benign_lookalikes.jsonl
+ATTACKS := $(DATA)/jailbreak-llms-in-the-wild/jailbreak_prompts.jsonl \
+	$(DATA)/cyberseceval-prompt-injection/prompt_injection.jsonl $(DATA)/bipia/bipia_attacks_train.jsonl
+
+# Rebuilds the committed model files from the public data (train split only; deterministic).
+models: $(BUILD)/warden
+	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN),--data $(f)) \
+		--classes benign,harmful --balance --c 4 --out conf/models/harm.model
+	$(BUILD)/warden train $(foreach f,$(ATTACKS) $(BENIGN) $(DATA)/xstest/xstest.jsonl,--data $(f)) \
+		--map jailbreak=attack --map injection=attack --map harmful=benign \
+		--classes benign,attack --balance --c 4 --out conf/models/jailbreak.model
+
+# The quality table in the README: held-out test split, warden's checkers beside the keyword
+# baselines (conf/eval.yaml).
+eval: $(BUILD)/warden
+	$(BUILD)/warden eval -c conf/eval.yaml --checker harm,badwords \
+		$(foreach f,$(HARM_POS) $(BENIGN),--data $(f)) --positive harmful --negative benign
+	$(BUILD)/warden eval -c conf/eval.yaml --checker jailbreak \
+		$(foreach f,$(ATTACKS) $(BENIGN),--data $(f)) --positive jailbreak,injection --negative benign

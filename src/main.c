@@ -13,6 +13,8 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "detect/eval_cmd.h"
+#include "detect/train_cmd.h"
 #include "http/proxy.h"
 #include "mock/mock.h"
 #include "store/store.h"
@@ -27,6 +29,8 @@ static void usage(FILE *f)
 	      "                    [--admin-listen HOST:PORT] [--db PATH] [--threads N]\n"
 	      "       warden mock [--listen HOST:PORT] [--threads N]\n"
 	      "       warden migrate [--db PATH] [-c FILE]\n"
+	      "       warden train --data FILE.jsonl ... --classes A,B --out FILE.model [...]\n"
+	      "       warden eval [-c CONFIG] --checker ID[,ID] --data FILE.jsonl ... [...]\n"
 	      "       warden version\n"
 	      "\n"
 	      "serve  the guard proxy (defaults: listen 127.0.0.1:8080, admin 127.0.0.1:8081,\n"
@@ -225,6 +229,10 @@ int main(int argc, char **argv)
 		rc = migrate(argc - 2, argv + 2);
 	} else if (strcmp(cmd, "mock") == 0) {
 		rc = wd_mock_main(argc - 2, argv + 2);
+	} else if (strcmp(cmd, "eval") == 0) {
+		rc = wd_eval_main(argc - 2, argv + 2);
+	} else if (strcmp(cmd, "train") == 0) {
+		rc = wd_train_main(argc - 2, argv + 2);
 	} else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("warden %s (libcurl %s)\n", WD_VERSION,
 		       curl_version_info(CURLVERSION_NOW)->version);

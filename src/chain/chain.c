@@ -296,7 +296,9 @@ int wd_chain_build(const struct wd_conf *conf, const json_t *checkers, struct wd
 		if (rc)
 			goto out;
 		ch->phases |= e->phases;
-		if ((e->phases & WD_PHASE_RESPONSE) && !e->observe) {
+		/* text is held back only for entries that could change it: enforcing, and not a
+		 * mere flag */
+		if ((e->phases & WD_PHASE_RESPONSE) && !e->observe && e->action != WD_FLAG) {
 			size_t h = SIZE_MAX;
 			if (e->type->check_chunk)
 				h = e->type->holdback ? e->type->holdback(e->self) : 0;

@@ -10,5 +10,9 @@ extern const struct wd_checker_type wd_checker_pattern;
 /* debug: a checker for tests (Varnish's debug filters): fixed score, delays (sync or async),
  * failures. Harmless in production: it only does what its config says. */
 extern const struct wd_checker_type wd_checker_debug;
+/* harm: harmful requests and answers (S1..S14), model + rule packs, whole conversation. */
+extern const struct wd_checker_type wd_checker_harm;
+/* jailbreak: jailbreaks in the user's turns and prompt injection in tool output. */
+extern const struct wd_checker_type wd_checker_jailbreak;
 
 #endif

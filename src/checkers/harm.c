@@ -1,0 +1,159 @@
+/* harm.c — the `harm` checker: harmful requests and answers (MLCommons S1..S14). It scores the
+ * conversation, not only its last message: the last user turn alone and the last `turns` user
+ * turns together, keeping the higher, so an escalation spread over turns is still seen. Answers
+ * (finish) are scored as one text. The score comes from detect/classify (a linear model over
+ * hashed n-grams + intent/topic/context rule packs); the category from the strongest rule, or
+ * "harm" when only the model spoke. `categories` limits which categories may hit.
+ *
+ * config: model (path of a linear model with classes benign, harmful), rules (directory of rule
+ * packs), categories (list of ids; default all), turns (4), max_bytes (16384). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/checker.h"
+#include "checkers/checkers.h"
+#include "checkers/textconf.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "detect/classify.h"
+
+struct harm {
+	struct wd_classifier c;
+	json_t *categories; /* array of strings, or NULL for all */
+	int turns;
+};
+
+static void harm_destroy(void *self)
+{
+	struct harm *h = self;
+	if (!h)
+		return;
+	wd_classifier_free(&h->c);
+	json_decref(h->categories);
+	free(h);
+}
+
+static int harm_init(const json_t *conf, void **self, char **err)
+{
+	static const char *const keys[] = {"model", "rules",     "categories",
+	                                   "turns", "max_bytes", NULL};
+	struct harm *h = calloc(1, sizeof *h);
+	if (!h)
+		return WD_ENOMEM;
+	*self = h;
+	struct wd_textconf tc;
+	int rc = wd_textconf_parse(conf, keys, &tc, err);
+	if (rc)
+		return rc;
+	h->turns = tc.turns;
+	if (tc.categories)
+		h->categories = json_incref((json_t *)tc.categories);
+	char why[512];
+	rc = wd_classifier_load(&h->c, tc.model, "harmful", tc.rules,
+	                        (1u << WD_RULE_INTENT) | (1u << WD_RULE_TOPIC) |
+	                            (1u << WD_RULE_CONTEXT),
+	                        tc.max_bytes, why, sizeof why);
+	if (rc)
+		*err = strdup(why);
+	return rc;
+}
+
+static int allowed(const struct harm *h, const char *category)
+{
+	if (!h->categories)
+		return 1;
+	size_t i;
+	json_t *v;
+	json_array_foreach(h->categories, i, v)
+	{
+		const char *c = json_string_value(v);
+		size_t n = strlen(c);
+		if (strcmp(c, category) == 0 ||
+		    (strncmp(c, category, n) == 0 && category[n] == '.'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Fills v from the better of the texts' classifications. */
+static int judge(const struct harm *h, const char *const *texts, const size_t *lens, size_t n,
+                 int choice, struct wd_verdict *v)
+{
+	struct wd_classification best = {0}, cur;
+	size_t which = 0;
+	for (size_t i = 0; i < n; i++) {
+		int rc = wd_classify(&h->c, texts[i], lens[i], &cur);
+		if (rc)
+			return rc;
+		if (i == 0 || cur.score > best.score) {
+			best = cur;
+			which = i;
+		}
+	}
+	const char *cat = best.category[0] ? best.category : "harm";
+	if (!n || !allowed(h, cat))
+		return WD_OK;
+	v->score = best.score;
+	v->choice = choice;
+	snprintf(v->category, sizeof v->category, "%s", cat);
+	v->evidence =
+	    wd_textconf_evidence(&best, texts[which], lens[which], which ? "conversation" : "last");
+	return WD_OK;
+}
+
+static int harm_check_request(void *self, struct wd_check_ctx *c, const struct wd_exchange *x,
+                              struct wd_verdict *v)
+{
+	const struct harm *h = self;
+	struct wd_buf last, convo;
+	wd_buf_init(&last, h->c.max_bytes);
+	wd_buf_init(&convo, h->c.max_bytes);
+	int rc = wd_textconf_user_turns(x, 1, &last);
+	if (rc == WD_OK || rc == WD_ETOOBIG)
+		rc = wd_textconf_user_turns(x, h->turns, &convo);
+	if (rc == WD_ETOOBIG)
+		rc = WD_OK; /* the bounded prefix is what is judged */
+	if (rc == WD_OK && last.len) {
+		const char *texts[2] = {last.data, convo.data};
+		size_t lens[2] = {last.len, convo.len};
+		rc = judge(h, texts, lens, convo.len > last.len ? 2 : 1, -1, v);
+	}
+	wd_buf_free(&last);
+	wd_buf_free(&convo);
+	return rc;
+}
+
+static int harm_finish(void *self, struct wd_check_ctx *c, const struct wd_exchange *x,
+                       struct wd_verdict *v)
+{
+	const struct harm *h = self;
+	int rc = WD_OK;
+	for (size_t i = 0; i < x->nout && rc == WD_OK; i++) {
+		struct wd_buf text;
+		wd_buf_init(&text, h->c.max_bytes);
+		wd_textconf_message_text(&x->out[i], &text);
+		struct wd_verdict one = {.choice = -1};
+		if (text.len) {
+			const char *t = text.data;
+			rc = judge(h, &t, &text.len, 1, x->out[i].choice, &one);
+		}
+		wd_buf_free(&text);
+		if (one.score > v->score) { /* the worst choice speaks for the answer */
+			json_decref(v->evidence);
+			*v = one;
+		} else {
+			json_decref(one.evidence);
+		}
+	}
+	return rc;
+}
+
+const struct wd_checker_type wd_checker_harm = {
+    .name = "harm",
+    .abi = WD_CHECKER_ABI,
+    .init = harm_init,
+    .destroy = harm_destroy,
+    .check_request = harm_check_request,
+    .finish = harm_finish,
+};

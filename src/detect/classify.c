@@ -1,0 +1,119 @@
+/* classify.c — model + rules scoring; see classify.h. */
+#include "detect/classify.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "detect/features.h"
+#include "detect/normalize.h"
+
+int wd_classifier_load(struct wd_classifier *c, const char *model, const char *positive,
+                       const char *rules_dir, unsigned kinds, size_t max_bytes, char *err,
+                       size_t errlen)
+{
+	memset(c, 0, sizeof *c);
+	c->kinds = kinds;
+	c->max_bytes = max_bytes ? max_bytes : 16384;
+	if (!model && !rules_dir) {
+		snprintf(err, errlen, "needs a model, rules, or both");
+		return WD_EINVAL;
+	}
+	if (model) {
+		int rc = wd_linear_load(model, &c->model, err, errlen);
+		if (rc)
+			return rc;
+		c->cls = wd_linear_find(c->model, positive);
+		if (c->cls < 0) {
+			snprintf(err, errlen, "model %s has no class \"%s\"", model, positive);
+			wd_classifier_free(c);
+			return WD_EINVAL;
+		}
+	}
+	if (rules_dir) {
+		int rc = wd_matcher_load_dir(rules_dir, &c->rules, err, errlen);
+		if (rc) {
+			wd_classifier_free(c);
+			return rc;
+		}
+	}
+	return WD_OK;
+}
+
+void wd_classifier_free(struct wd_classifier *c)
+{
+	wd_linear_free(c->model);
+	wd_matcher_free(c->rules);
+	memset(c, 0, sizeof *c);
+}
+
+static double logit(double p)
+{
+	if (p < 1e-6)
+		p = 1e-6;
+	if (p > 1 - 1e-6)
+		p = 1 - 1e-6;
+	return log(p / (1 - p));
+}
+
+int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
+                struct wd_classification *out)
+{
+	memset(out, 0, sizeof *out);
+	out->model_p = 0.5;
+	if (len > c->max_bytes)
+		len = c->max_bytes;
+	struct wd_buf norm;
+	wd_buf_init(&norm, 4 * c->max_bytes + 16);
+	int rc = wd_normalize(text, len, &norm);
+	if (rc)
+		goto out;
+	const char *t = norm.data ? norm.data : "";
+	double z = 0;
+	if (c->model) {
+		struct wd_features f;
+		wd_features_init(&f);
+		rc = wd_features_extract(t, norm.len, c->max_bytes, &f);
+		if (rc == WD_OK) {
+			double probs[16];
+			if (wd_linear_nclass(c->model) <= 16) {
+				wd_linear_predict(c->model, &f, probs);
+				out->model_p = probs[c->cls];
+			}
+		}
+		wd_features_free(&f);
+		if (rc)
+			goto out;
+		z = logit(out->model_p);
+	}
+	if (c->rules) {
+		size_t max = wd_matcher_rule_count(c->rules), n = 0;
+		struct wd_rule_hit hits[256];
+		rc = wd_matcher_scan(c->rules, t, norm.len, hits, max < 256 ? max : 256, &n);
+		if (rc)
+			goto out;
+		double best = 0;
+		for (size_t i = 0; i < n; i++) {
+			const struct wd_rule *r = hits[i].rule;
+			if (!(c->kinds & (1u << r->kind)))
+				continue;
+			out->rules += r->weight;
+			if (out->nhits < sizeof out->hits / sizeof out->hits[0])
+				out->hits[out->nhits++] = r;
+			if (r->weight > best && strcmp(r->category, "any") != 0) {
+				best = r->weight;
+				out->strongest = r;
+			}
+		}
+		if (out->strongest)
+			snprintf(out->category, sizeof out->category, "%s",
+			         out->strongest->category);
+		z += out->rules;
+	}
+	out->score = 1.0 / (1.0 + exp(-z));
+out:
+	wd_buf_free(&norm);
+	return rc;
+}

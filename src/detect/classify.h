@@ -1,0 +1,41 @@
+/* classify.h — one scorer shared by the harm and jailbreak checkers: text → wd_normalize →
+ * hashed features → a linear model's probability for one class, combined in log-odds with the
+ * weights of the rule-pack hits of chosen kinds:
+ *     score = sigmoid(logit(p_model) + sum of matched rule weights)
+ * so a clear intent rule can carry a text the model is unsure of, and a benign framing (negative
+ * weight) can pull a look-alike below the threshold. No HTTP knowledge. */
+#ifndef WD_DETECT_CLASSIFY_H
+#define WD_DETECT_CLASSIFY_H
+
+#include <stddef.h>
+
+#include "detect/linear.h"
+#include "detect/matcher.h"
+
+struct wd_classifier {
+	struct wd_linear *model;  /* may be NULL: rules only */
+	int cls;                  /* index of the positive class in model */
+	struct wd_matcher *rules; /* may be NULL: model only */
+	unsigned kinds;           /* bit (1 << wd_rule_kind) for each kind that counts */
+	size_t max_bytes;         /* of text looked at */
+};
+
+struct wd_classification {
+	double score;                    /* 0..1 */
+	double model_p;                  /* the model's probability alone (0.5 without a model) */
+	double rules;                    /* the sum of the counted rule weights */
+	char category[64];               /* the strongest counted rule's category, or "" */
+	const struct wd_rule *strongest; /* that rule, or NULL */
+	const struct wd_rule *hits[8];   /* counted rules that matched (first 8) */
+	size_t nhits;
+};
+
+/* Loads model (class `positive`) and the rule packs of dir (either may be NULL, not both). */
+int wd_classifier_load(struct wd_classifier *c, const char *model, const char *positive,
+                       const char *rules_dir, unsigned kinds, size_t max_bytes, char *err,
+                       size_t errlen);
+void wd_classifier_free(struct wd_classifier *c);
+int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
+                struct wd_classification *out);
+
+#endif

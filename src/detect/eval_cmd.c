@@ -1,0 +1,322 @@
+/* eval_cmd.c — `warden eval -c CONFIG --checker ID[,ID...] --data FILE... [--split test|valid|
+ * train|all] [--positive harmful,...] [--negative benign,...] [--format text|json]`.
+ *
+ * Each record (its text as one user message) goes through each named checker alone, built from
+ * the config exactly as `warden serve` would build it, so what is measured is what runs. A record
+ * counts as flagged when the checker records an incident (any action, observe mode included).
+ * Records of the held-out split only (default test), so training data is never reported. */
+#include "detect/eval_cmd.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chain/chain.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "detect/dataset.h"
+
+struct tally {
+	char name[160]; /* file or category */
+	long pos, neg, tp, fp;
+};
+
+struct column {
+	char id[64];
+	struct wd_chain *chain;
+	struct tally *files, *cats;
+	size_t nfiles, ncats;
+	double seconds;
+	size_t bytes, records;
+};
+
+static int in_list(const char *label, const char *list)
+{
+	size_t n = strlen(label);
+	for (const char *p = list; p && *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == n && strncmp(p, label, n) == 0)
+			return 1;
+		p = e ? e + 1 : NULL;
+	}
+	return 0;
+}
+
+static struct tally *tally_for(struct tally **v, size_t *n, const char *name)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp((*v)[i].name, name) == 0)
+			return &(*v)[i];
+	}
+	struct tally *p = realloc(*v, (*n + 1) * sizeof *p);
+	if (!p)
+		return NULL;
+	*v = p;
+	memset(&p[*n], 0, sizeof p[*n]);
+	snprintf(p[*n].name, sizeof p[*n].name, "%s", name);
+	return &p[(*n)++];
+}
+
+static void count(struct tally *t, int positive, int flagged)
+{
+	if (!t)
+		return;
+	if (positive) {
+		t->pos++;
+		t->tp += flagged;
+	} else {
+		t->neg++;
+		t->fp += flagged;
+	}
+}
+
+/* Builds a chain holding only the entry called id (with its threshold replaced when
+ * threshold >= 0). */
+static int build_one(const struct wd_conf *conf, const json_t *checkers, const char *id,
+                     double threshold, struct wd_chain **out, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(checkers, i, e)
+	{
+		const char *eid = json_string_value(json_object_get(e, "id"));
+		if (eid && strcmp(eid, id) == 0) {
+			json_t *one = json_array();
+			json_t *copy = json_copy(e);
+			if (threshold >= 0)
+				json_object_set_new(copy, "threshold", json_real(threshold));
+			json_array_append_new(one, copy);
+			int rc = wd_chain_build(conf, one, out, err, errlen);
+			json_decref(one);
+			return rc;
+		}
+	}
+	snprintf(err, errlen, "no checker with id \"%s\" in the config", id);
+	return WD_ENOTFOUND;
+}
+
+static int flagged_by(struct wd_chain *ch, const char *text)
+{
+	struct wd_part part = {WD_PART_TEXT, text, strlen(text), NULL};
+	struct wd_message msg = {.role = WD_ROLE_USER, .choice = -1, .parts = &part, .nparts = 1};
+	struct wd_exchange x = {.route = WD_ROUTE_CHAT, .msgs = &msg, .nmsgs = 1};
+	struct wd_run *run = wd_run_new(ch, "eval", NULL, NULL);
+	if (!run)
+		return 0;
+	wd_run_request(run, WD_PHASE_REQUEST, &x);
+	size_t n;
+	const struct wd_outcome *o = wd_run_outcomes(run, &n);
+	int hit = 0;
+	for (size_t i = 0; i < n; i++)
+		hit |= o[i].kind == WD_OUT_INCIDENT;
+	wd_run_free(run);
+	return hit;
+}
+
+static double ratio(long a, long b)
+{
+	return b ? (double)a / (double)b : 0.0;
+}
+
+static json_t *tally_json(const struct tally *t)
+{
+	json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I}", "name", t->name, "positives",
+	                      (json_int_t)t->pos, "negatives", (json_int_t)t->neg, "true_positives",
+	                      (json_int_t)t->tp, "false_positives", (json_int_t)t->fp);
+	if (t->pos)
+		json_object_set_new(o, "recall", json_real(ratio(t->tp, t->pos)));
+	if (t->neg)
+		json_object_set_new(o, "false_positive_rate", json_real(ratio(t->fp, t->neg)));
+	if (t->tp + t->fp)
+		json_object_set_new(o, "precision", json_real(ratio(t->tp, t->tp + t->fp)));
+	return o;
+}
+
+static void print_tally(const struct tally *t)
+{
+	char rec[16] = "-", fpr[16] = "-", prec[16] = "-";
+	if (t->pos)
+		snprintf(rec, sizeof rec, "%.3f", ratio(t->tp, t->pos));
+	if (t->neg)
+		snprintf(fpr, sizeof fpr, "%.3f", ratio(t->fp, t->neg));
+	if (t->tp + t->fp)
+		snprintf(prec, sizeof prec, "%.3f", ratio(t->tp, t->tp + t->fp));
+	printf("  %-48s %6ld %6ld %9s %9s %9s\n", t->name, t->pos, t->neg, prec, rec, fpr);
+}
+
+static void usage(void)
+{
+	fputs("usage: warden eval [-c CONFIG] --checker ID[,ID...] --data FILE [--data FILE ...]\n"
+	      "                   [--split test|valid|train|all] [--positive LABELS]\n"
+	      "                   [--negative LABELS] [--threshold T] [--format text|json]\n",
+	      stderr);
+}
+
+int wd_eval_main(int argc, char **argv)
+{
+	const char *conf_path = "conf/warden.yaml", *ids = NULL, *split = "test";
+	const char *positive = "harmful,jailbreak,injection", *negative = "benign";
+	int json_out = 0;
+	double threshold = -1;
+	const char **files = calloc((size_t)argc + 1, sizeof *files);
+	size_t nfiles = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!v) {
+			usage();
+			free(files);
+			return 2;
+		}
+		if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0)
+			conf_path = v;
+		else if (strcmp(a, "--checker") == 0)
+			ids = v;
+		else if (strcmp(a, "--data") == 0)
+			files[nfiles++] = v;
+		else if (strcmp(a, "--split") == 0)
+			split = v;
+		else if (strcmp(a, "--positive") == 0)
+			positive = v;
+		else if (strcmp(a, "--negative") == 0)
+			negative = v;
+		else if (strcmp(a, "--threshold") == 0)
+			threshold = strtod(v, NULL);
+		else if (strcmp(a, "--format") == 0)
+			json_out = strcmp(v, "json") == 0;
+		else {
+			fprintf(stderr, "warden eval: %s is not an option\n", a);
+			usage();
+			free(files);
+			return 2;
+		}
+		i++;
+	}
+	if (!ids || !nfiles) {
+		usage();
+		free(files);
+		return 2;
+	}
+	int want = strcmp(split, "all") == 0     ? -1
+	           : strcmp(split, "train") == 0 ? WD_SPLIT_TRAIN
+	           : strcmp(split, "valid") == 0 ? WD_SPLIT_VALID
+	                                         : WD_SPLIT_TEST;
+	char err[1024];
+	struct wd_conf *conf = NULL;
+	struct wd_settings s;
+	if (wd_conf_load(conf_path, &conf, err, sizeof err) ||
+	    wd_settings_load(conf, &s, err, sizeof err)) {
+		fprintf(stderr, "warden eval: %s\n", err);
+		wd_conf_free(conf);
+		free(files);
+		return 1;
+	}
+	wd_log_threshold = WD_LOG_ERROR;
+
+	struct column cols[16];
+	size_t ncols = 0;
+	int status = 0;
+	for (const char *p = ids; p && *p && ncols < 16;) {
+		const char *e = strchr(p, ',');
+		struct column *c = &cols[ncols];
+		memset(c, 0, sizeof *c);
+		snprintf(c->id, sizeof c->id, "%.*s", (int)(e ? e - p : (long)strlen(p)), p);
+		if (build_one(conf, s.checkers, c->id, threshold, &c->chain, err, sizeof err)) {
+			fprintf(stderr, "warden eval: %s\n", err);
+			status = 1;
+			goto out;
+		}
+		ncols++;
+		p = e ? e + 1 : NULL;
+	}
+
+	for (size_t f = 0; f < nfiles; f++) {
+		struct wd_sample *v = NULL;
+		size_t n = 0;
+		if (wd_dataset_load(files[f], &v, &n, err, sizeof err)) {
+			fprintf(stderr, "warden eval: %s\n", err);
+			status = 1;
+			goto out;
+		}
+		const char *base = strrchr(files[f], '/') ? strrchr(files[f], '/') + 1 : files[f];
+		for (size_t i = 0; i < n; i++) {
+			const struct wd_sample *r = &v[i];
+			if (!r->label || (want >= 0 && (int)r->split != want))
+				continue;
+			int pos = in_list(r->label, positive);
+			if (!pos && !in_list(r->label, negative))
+				continue;
+			char cat[160];
+			snprintf(cat, sizeof cat, "%s%s%s",
+			         pos ? "" : "benign: ", r->category ? r->category : r->label,
+			         r->tricky ? " (tricky)" : "");
+			for (size_t c = 0; c < ncols; c++) {
+				struct timespec t0, t1;
+				clock_gettime(CLOCK_MONOTONIC, &t0);
+				int hit = flagged_by(cols[c].chain, r->text);
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+				cols[c].seconds += (double)(t1.tv_sec - t0.tv_sec) +
+				                   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+				cols[c].bytes += strlen(r->text);
+				cols[c].records++;
+				count(tally_for(&cols[c].files, &cols[c].nfiles, base), pos, hit);
+				count(tally_for(&cols[c].cats, &cols[c].ncats, cat), pos, hit);
+				count(tally_for(&cols[c].files, &cols[c].nfiles, "ALL"), pos, hit);
+			}
+		}
+		wd_dataset_free(v, n);
+	}
+
+	if (json_out) {
+		json_t *root = json_object();
+		for (size_t c = 0; c < ncols; c++) {
+			json_t *col = json_object(), *fa = json_array(), *ca = json_array();
+			for (size_t i = 0; i < cols[c].nfiles; i++)
+				json_array_append_new(fa, tally_json(&cols[c].files[i]));
+			for (size_t i = 0; i < cols[c].ncats; i++)
+				json_array_append_new(ca, tally_json(&cols[c].cats[i]));
+			json_object_set_new(col, "files", fa);
+			json_object_set_new(col, "categories", ca);
+			json_object_set_new(
+			    col, "mb_per_second",
+			    json_real(cols[c].seconds > 0
+			                  ? (double)cols[c].bytes / 1e6 / cols[c].seconds
+			                  : 0));
+			json_object_set_new(root, cols[c].id, col);
+		}
+		char *txt = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
+		if (txt)
+			puts(txt);
+		free(txt);
+		json_decref(root);
+	} else {
+		for (size_t c = 0; c < ncols; c++) {
+			double secs = cols[c].seconds;
+			printf(
+			    "checker %s (split %s): %zu records, %.1f MB/s, %.1f us per record\n",
+			    cols[c].id, split, cols[c].records,
+			    secs > 0 ? (double)cols[c].bytes / 1e6 / secs : 0.0,
+			    cols[c].records ? secs * 1e6 / (double)cols[c].records : 0.0);
+			printf("  %-48s %6s %6s %9s %9s %9s\n", "file", "pos", "neg", "precision",
+			       "recall", "fpr");
+			for (size_t i = 0; i < cols[c].nfiles; i++)
+				print_tally(&cols[c].files[i]);
+			printf("  %-48s\n", "by category:");
+			for (size_t i = 0; i < cols[c].ncats; i++)
+				print_tally(&cols[c].cats[i]);
+		}
+	}
+out:
+	for (size_t c = 0; c < ncols; c++) {
+		wd_chain_free(cols[c].chain);
+		free(cols[c].files);
+		free(cols[c].cats);
+	}
+	wd_settings_free(&s);
+	wd_conf_free(conf);
+	free(files);
+	return status;
+}
