@@ -135,15 +135,15 @@ ATTACKS := $(DATA)/jailbreak-llms-in-the-wild/jailbreak_prompts.jsonl \
 # Rebuilds the committed model files from the public data (train split only; deterministic).
 models: $(BUILD)/warden
 	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN),--data $(f)) \
-		--classes benign,harmful --balance --c 4 --out conf/models/harm.model
+		--classes benign,harmful --balance --l1 --c 16 --out conf/models/harm.model
 	$(BUILD)/warden train $(foreach f,$(ATTACKS) $(BENIGN) $(DATA)/xstest/xstest.jsonl,--data $(f)) \
 		--map jailbreak=attack --map injection=attack --map harmful=benign \
-		--classes benign,attack --balance --c 4 --out conf/models/jailbreak.model
+		--classes benign,attack --balance --l1 --c 16 --out conf/models/jailbreak.model
 
 # The quality table in the README: held-out test split, warden's checkers beside the keyword
 # baselines (conf/eval.yaml).
 eval: $(BUILD)/warden
-	$(BUILD)/warden eval -c conf/eval.yaml --checker harm,badwords \
+	$(BUILD)/warden eval -c conf/eval.yaml --checker harm,harm+rules,badwords --format markdown \
 		$(foreach f,$(HARM_POS) $(BENIGN),--data $(f)) --positive harmful --negative benign
-	$(BUILD)/warden eval -c conf/eval.yaml --checker jailbreak \
+	$(BUILD)/warden eval -c conf/eval.yaml --checker jailbreak --format markdown \
 		$(foreach f,$(ATTACKS) $(BENIGN),--data $(f)) --positive jailbreak,injection --negative benign

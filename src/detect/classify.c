@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/buf.h"
 #include "core/err.h"
@@ -33,7 +34,11 @@ int wd_classifier_load(struct wd_classifier *c, const char *model, const char *p
 		}
 	}
 	if (rules_dir) {
-		int rc = wd_matcher_load_dir(rules_dir, &c->rules, err, errlen);
+		/* a directory of packs, or one pack file */
+		struct stat st;
+		int rc = stat(rules_dir, &st) == 0 && S_ISREG(st.st_mode)
+		             ? wd_matcher_load(&rules_dir, 1, &c->rules, err, errlen)
+		             : wd_matcher_load_dir(rules_dir, &c->rules, err, errlen);
 		if (rc) {
 			wd_classifier_free(c);
 			return rc;

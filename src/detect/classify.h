@@ -30,7 +30,8 @@ struct wd_classification {
 	size_t nhits;
 };
 
-/* Loads model (class `positive`) and the rule packs of dir (either may be NULL, not both). */
+/* Loads model (class `positive`) and the rule packs of rules_dir — a directory, or a single pack
+ * file (either may be NULL, not both). */
 int wd_classifier_load(struct wd_classifier *c, const char *model, const char *positive,
                        const char *rules_dir, unsigned kinds, size_t max_bytes, char *err,
                        size_t errlen);

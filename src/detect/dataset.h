@@ -12,8 +12,8 @@ enum wd_split { WD_SPLIT_TRAIN, WD_SPLIT_VALID, WD_SPLIT_TEST };
 
 struct wd_sample {
 	char *id, *text, *label, *category, *source; /* owned; NULL when absent (text never) */
-	int tricky;                                   /* "tricky_benign": true */
-	enum wd_split split;                          /* 60% train, 20% validation, 20% test */
+	int tricky;                                  /* "tricky_benign": true */
+	enum wd_split split;                         /* 60% train, 20% validation, 20% test */
 };
 
 /* Appends the records of path to *v (a growable array of *n items). Lines that are not JSON

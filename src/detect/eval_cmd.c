@@ -152,7 +152,8 @@ static void usage(void)
 {
 	fputs("usage: warden eval [-c CONFIG] --checker ID[,ID...] --data FILE [--data FILE ...]\n"
 	      "                   [--split test|valid|train|all] [--positive LABELS]\n"
-	      "                   [--negative LABELS] [--threshold T] [--format text|json]\n",
+	      "                   [--negative LABELS] [--threshold T] [--format "
+	      "text|json|markdown]\n",
 	      stderr);
 }
 
@@ -160,7 +161,7 @@ int wd_eval_main(int argc, char **argv)
 {
 	const char *conf_path = "conf/warden.yaml", *ids = NULL, *split = "test";
 	const char *positive = "harmful,jailbreak,injection", *negative = "benign";
-	int json_out = 0;
+	int json_out = 0, markdown = 0;
 	double threshold = -1;
 	const char **files = calloc((size_t)argc + 1, sizeof *files);
 	size_t nfiles = 0;
@@ -185,9 +186,10 @@ int wd_eval_main(int argc, char **argv)
 			negative = v;
 		else if (strcmp(a, "--threshold") == 0)
 			threshold = strtod(v, NULL);
-		else if (strcmp(a, "--format") == 0)
+		else if (strcmp(a, "--format") == 0) {
 			json_out = strcmp(v, "json") == 0;
-		else {
+			markdown = strcmp(v, "markdown") == 0;
+		} else {
 			fprintf(stderr, "warden eval: %s is not an option\n", a);
 			usage();
 			free(files);
@@ -270,7 +272,37 @@ int wd_eval_main(int argc, char **argv)
 		wd_dataset_free(v, n);
 	}
 
-	if (json_out) {
+	if (markdown) {
+		/* one table: a row per file, a column group per checker (the README's table) */
+		printf("| data (%s split) | + | − |", split);
+		for (size_t c = 0; c < ncols; c++)
+			printf(" %s recall | %s FPR |", cols[c].id, cols[c].id);
+		printf("\n|---|---|---|");
+		for (size_t c = 0; c < ncols; c++)
+			printf("---|---|");
+		printf("\n");
+		for (size_t i = 0; ncols && i < cols[0].nfiles; i++) {
+			const struct tally *t = &cols[0].files[i];
+			printf("| %s | %ld | %ld |", t->name, t->pos, t->neg);
+			for (size_t c = 0; c < ncols; c++) {
+				const struct tally *u = &cols[c].files[i];
+				char rec[16] = "", fpr[16] = "";
+				if (u->pos)
+					snprintf(rec, sizeof rec, "%.3f", ratio(u->tp, u->pos));
+				if (u->neg)
+					snprintf(fpr, sizeof fpr, "%.3f", ratio(u->fp, u->neg));
+				printf(" %s | %s |", rec, fpr);
+			}
+			printf("\n");
+		}
+		for (size_t c = 0; c < ncols; c++)
+			printf("\n%s: %.1f MB/s, %.1f µs per record", cols[c].id,
+			       cols[c].seconds > 0 ? (double)cols[c].bytes / 1e6 / cols[c].seconds
+			                           : 0.0,
+			       cols[c].records ? cols[c].seconds * 1e6 / (double)cols[c].records
+			                       : 0.0);
+		printf("\n");
+	} else if (json_out) {
 		json_t *root = json_object();
 		for (size_t c = 0; c < ncols; c++) {
 			json_t *col = json_object(), *fa = json_array(), *ca = json_array();

@@ -97,12 +97,10 @@ struct sink {
 	uint32_t lo[RADIX_SIZE], hi[RADIX_SIZE]; /* digit histograms for the radix sort */
 };
 
+/* Histograms are filled after hashing (one pass over the keys), keeping this store-only. */
 static inline void put(struct sink *s, uint32_t h)
 {
-	uint32_t k = fold_bits(h);
-	s->keys[s->n++] = k;
-	s->lo[k & RADIX_MASK]++;
-	s->hi[k >> RADIX_BITS]++;
+	s->keys[s->n++] = fold_bits(h);
 }
 
 /* Character 3..5-grams of " w " (w = lowercased word bytes in buf[1..l], spaces around). */
@@ -178,8 +176,6 @@ int wd_features_extract(const char *text, size_t len, size_t max_bytes, struct w
 	struct sink s;
 	s.keys = f->idx;
 	s.n = 0;
-	memset(s.lo, 0, sizeof(s.lo));
-	memset(s.hi, 0, sizeof(s.hi));
 
 	const unsigned char *t = (const unsigned char *)text;
 	unsigned char pad[PAD_WORD + 2];
@@ -236,6 +232,12 @@ int wd_features_extract(const char *text, size_t len, size_t max_bytes, struct w
 		insertion_sort(a, n);
 	} else {
 		uint32_t *tmp = f->idx + f->cap;
+		memset(s.lo, 0, sizeof(s.lo));
+		memset(s.hi, 0, sizeof(s.hi));
+		for (size_t k = 0; k < n; k++) {
+			s.lo[a[k] & RADIX_MASK]++;
+			s.hi[a[k] >> RADIX_BITS]++;
+		}
 		scatter(a, tmp, n, s.lo, 0);
 		scatter(tmp, a, n, s.hi, RADIX_BITS);
 	}

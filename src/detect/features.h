@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #define WD_FEATURE_BITS 20
-#define WD_FEATURE_DIM (1u << WD_FEATURE_BITS)
+#define WD_FEATURE_DIM  (1u << WD_FEATURE_BITS)
 
 struct wd_features {
 	uint32_t *idx; /* sorted, unique, each < WD_FEATURE_DIM */

@@ -34,15 +34,15 @@ struct wd_train_example {
 };
 
 struct wd_train_opts {
-	double c;        /* inverse regularisation strength (liblinear C); 0 → 1.0 */
-	int l1;          /* 1: L1-regularised LR (sparse weights); 0: L2 */
-	int balance;     /* 1: weight classes inversely to their frequency */
+	double c;    /* inverse regularisation strength (liblinear C); 0 → 1.0 */
+	int l1;      /* 1: L1-regularised LR (sparse weights); 0: L2 */
+	int balance; /* 1: weight classes inversely to their frequency */
 };
 
 /* Trains one binary model per class name (one-vs-rest; with 2 classes, one model for class 1
  * and its mirror for class 0). Deterministic. */
 int wd_linear_train(const struct wd_train_example *ex, size_t n, const char *const *classes,
-		    size_t nclass, const struct wd_train_opts *o, struct wd_linear **out,
-		    char *err, size_t errlen);
+                    size_t nclass, const struct wd_train_opts *o, struct wd_linear **out, char *err,
+                    size_t errlen);
 
 #endif

@@ -1,4 +1,4 @@
-/* matcher.c — loads rule packs (conf/rules/*.yaml) and scans texts with one vectorscan
+/* matcher.c — loads rule packs (conf/rules/NAME.yaml) and scans texts with one vectorscan
  * database holding every pattern of every rule; see matcher.h for the file format and flags.
  * Pattern ids given to vectorscan are indexes into a pattern→rule table, so several patterns of
  * one rule report the same rule, and a per-scan dedup keeps each rule once. */
@@ -135,8 +135,9 @@ static int load_rule(struct wd_matcher *m, const struct wd_conf *c, const json_t
 			char sub[160], kw[512];
 			snprintf(sub, sizeof sub, ".%s", key);
 			wd_conf_where_key(c, r, key, kw, sizeof kw);
-			return rule_err(err, errlen, kw, i, sub,
-			                "unknown key (known: id, category, kind, weight, patterns)");
+			return rule_err(
+			    err, errlen, kw, i, sub,
+			    "unknown key (known: id, category, kind, weight, patterns)");
 		}
 	}
 	const json_t *id = json_object_get(r, "id"), *cat = json_object_get(r, "category");
@@ -147,13 +148,15 @@ static int load_rule(struct wd_matcher *m, const struct wd_conf *c, const json_t
 	for (size_t k = 0; k < m->nrules; k++) {
 		if (strcmp(m->rules[k].id, json_string_value(id)) == 0) {
 			char what[256];
-			snprintf(what, sizeof what, "duplicate rule id \"%s\"", json_string_value(id));
+			snprintf(what, sizeof what, "duplicate rule id \"%s\"",
+			         json_string_value(id));
 			wd_conf_where(c, id, where, sizeof where);
 			return rule_err(err, errlen, where, i, ".id", what);
 		}
 	}
 	size_t nk = sizeof kind_names / sizeof kind_names[0], k = 0;
-	while (json_is_string(kind) && k < nk && strcmp(kind_names[k], json_string_value(kind)) != 0)
+	while (json_is_string(kind) && k < nk &&
+	       strcmp(kind_names[k], json_string_value(kind)) != 0)
 		k++;
 	if (!json_is_string(kind) || k == nk) {
 		if (kind)
@@ -467,8 +470,8 @@ void wd_matcher_evidence(const struct wd_rule_hit *hits, size_t n, struct wd_cat
 	}
 	for (size_t j = 0; j < k; j++) {
 		ev[j].context += any_context;
-		ev[j].score = ev[j].intent + ev[j].topic + ev[j].context + ev[j].jailbreak +
-		              ev[j].injection;
+		ev[j].score =
+		    ev[j].intent + ev[j].topic + ev[j].context + ev[j].jailbreak + ev[j].injection;
 	}
 	*nev = k;
 }

@@ -1,4 +1,4 @@
-/* matcher.h — rule packs as data: conf/rules/*.yaml, each a list of rules
+/* matcher.h — rule packs as data: conf/rules/NAME.yaml, each a list of rules
  *
  *   rules:                       # (a bare top-level list of rules is accepted too)
  *     - id: s9-make-explosive    # unique across all loaded files
@@ -26,7 +26,8 @@ enum wd_rule_kind {
 	WD_RULE_INTENT,    /* a request to produce operational harm: "how do i make a pipe bomb" */
 	WD_RULE_TOPIC,     /* a harmful subject, whatever is asked about it: "nerve agent" */
 	WD_RULE_CONTEXT,   /* a benign framing (negative weight): history, fiction, prevention */
-	WD_RULE_JAILBREAK, /* an attempt to switch the assistant's policy off: DAN, developer mode */
+	WD_RULE_JAILBREAK, /* an attempt to switch the assistant's policy off: DAN, developer mode
+	                    */
 	WD_RULE_INJECTION, /* instructions to the assistant inside a document or tool output */
 };
 
@@ -51,7 +52,8 @@ struct wd_matcher;
  * WD_EIO or WD_ENOMEM, with "file:line: rules[3].patterns[1]: what" in err. */
 int wd_matcher_load(const char *const *paths, size_t n, struct wd_matcher **out, char *err,
                     size_t errlen);
-/* Same for every *.yaml/*.yml file of dir, in name order; a directory with none is an error. */
+/* Same for every file of dir named .yaml or .yml, in name order; a directory with none is an error.
+ */
 int wd_matcher_load_dir(const char *dir, struct wd_matcher **out, char *err, size_t errlen);
 void wd_matcher_free(struct wd_matcher *m);
 

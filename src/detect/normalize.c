@@ -562,8 +562,9 @@ static int is_sep(unsigned char c)
 }
 
 /* Joins runs of at least three single-character words separated by one separator each ("b o m
- * b", "k.i.l.l", "b-0-m-b") when at least two of them are letters, so "1 2 3" stays. In place;
- * returns the new length. prev tracks the original byte before i (earlier bytes get overwritten).
+ * b", "k.i.l.l", "b-0-m-b") when at least half of them (and two) are letters, so "1 2 3" stays. In
+ * place; returns the new length. prev tracks the original byte before i (earlier bytes get
+ * overwritten).
  */
 static size_t join_spaced(char *r, size_t n)
 {
@@ -593,7 +594,16 @@ static size_t join_spaced(char *r, size_t n)
 			items++;
 			letters += is_lower(d);
 		}
-		if (items >= 3 && letters >= 2) {
+		/* "make a b o m b": a leading article stays a word when the rest still joins */
+		if (items >= 4 && (c == 'a' || c == 'i') && r[i + 1] == ' ') {
+			r[w++] = r[i];
+			r[w++] = r[i + 1];
+			prev = ' ';
+			i += 2;
+			items--;
+			letters--;
+		}
+		if (items >= 3 && letters >= 2 && 2 * letters >= items) {
 			for (size_t k = i; k <= j; k += 2)
 				r[w++] = r[k];
 		} else {
@@ -657,8 +667,17 @@ static void leet_word(char *r, size_t n, size_t s, size_t e)
 			interior = 1;
 		}
 	}
-	/* a leading digit run followed by two letters ("3xplosive", not "4k", "50s"); "@" and "$"
-	 * at the start are mentions and prices */
+	/* a trailing digit run only in a word that was leet already ("h3ll0", not "mp3"), or a
+	 * lone trailing 0 after letters ("t0", "g0") */
+	k = e;
+	while (k > s && is_digit((unsigned char)r[k - 1]))
+		k--;
+	if (k > s && k < e && is_lower((unsigned char)r[k - 1]) &&
+	    (interior || (k + 1 == e && r[k] == '0')))
+		for (size_t m = k; m < e; m++)
+			r[m] = leet_of((unsigned char)r[m]);
+	/* then (so a second pass decides the same) a leading digit run followed by two letters
+	 * ("3xplosive", not "4k", "50s"); "@" and "$" at the start are mentions and prices */
 	k = s;
 	while (k < e && is_digit((unsigned char)r[k]))
 		k++;
@@ -666,14 +685,6 @@ static void leet_word(char *r, size_t n, size_t s, size_t e)
 	    is_lower((unsigned char)r[k + 1]))
 		for (size_t m = s; m < k; m++)
 			r[m] = leet_of((unsigned char)r[m]);
-	/* a trailing digit run only in a word that was leet already ("h3ll0", not "mp3") */
-	if (interior) {
-		k = e;
-		while (k > s && is_digit((unsigned char)r[k - 1]))
-			k--;
-		for (size_t m = k; m < e; m++)
-			r[m] = leet_of((unsigned char)r[m]);
-	}
 }
 
 static void fold_leet(char *r, size_t n)
@@ -691,6 +702,24 @@ static void fold_leet(char *r, size_t n)
 	}
 }
 
+/* ASCII fast path: 1 = whitespace, > 1 = the byte to emit (lowercased), 0 = slow path. */
+static const unsigned char ascii_out[256] = {
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   1,   1,   1,   1,   1,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   1,   33,  34,  35,  36,  37,
+    38,  39,  40,  41,  42,  43,  44,  45,  46,  47,  48,  49,  50,  51,  52,  53,  54,  55,  56,
+    57,  58,  59,  60,  61,  62,  63,  64,  97,  98,  99,  100, 101, 102, 103, 104, 105, 106, 107,
+    108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 91,  92,  93,  94,
+    95,  96,  97,  98,  99,  100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113,
+    114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,
+};
+
 int wd_normalize(const char *in, size_t len, struct wd_buf *out)
 {
 	struct emitter e;
@@ -705,12 +734,23 @@ int wd_normalize(const char *in, size_t len, struct wd_buf *out)
 	size_t i = 0;
 	while (i < len) {
 		unsigned char c = p[i];
-		if (c >= 'a' && c <= 'z') {
-			/* fast path: the common case */
-			char ch = (char)c;
-			rc = emit(&e, &ch, 1);
-			if (rc)
-				break;
+		if (ascii_out[c] > 1) {
+			/* fast path: printable ASCII, lowercased, straight into the chunk */
+			if (e.pending_space || e.n == sizeof(e.chunk) || !e.room) {
+				char ch = (char)ascii_out[c];
+				rc = emit(&e, &ch, 1);
+				if (rc)
+					break;
+			} else {
+				e.chunk[e.n++] = (char)ascii_out[c];
+				e.room--;
+				e.any = 1;
+			}
+			i++;
+			continue;
+		}
+		if (ascii_out[c] == 1) {
+			e.pending_space = 1;
 			i++;
 			continue;
 		}
