@@ -93,7 +93,9 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 			goto out;
 		z = logit(out->model_p);
 	}
-	if (c->rules) {
+	/* Rules refine what the model finds suspicious (category, benign framings); a text the
+	 * model clears is not scanned, which keeps the common case fast. */
+	if (c->rules && (!c->model || out->model_p >= WD_CLASSIFY_RULE_GATE)) {
 		size_t max = wd_matcher_rule_count(c->rules), n = 0;
 		struct wd_rule_hit hits[256];
 		rc = wd_matcher_scan(c->rules, t, norm.len, hits, max < 256 ? max : 256, &n);

@@ -12,6 +12,9 @@
 #include "detect/linear.h"
 #include "detect/matcher.h"
 
+/* With a model, rule packs are scanned only when the model's probability reaches this. */
+#define WD_CLASSIFY_RULE_GATE 0.2
+
 struct wd_classifier {
 	struct wd_linear *model;  /* may be NULL: rules only */
 	int cls;                  /* index of the positive class in model */
