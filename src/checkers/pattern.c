@@ -16,6 +16,7 @@
 
 #include "chain/checker.h"
 #include "checkers/checkers.h"
+#include "detect/scratch.h"
 #include "core/err.h"
 
 #define EXCERPT_MAX 80
@@ -45,34 +46,6 @@ struct pattern_state {
 	struct text_stream *s;
 	size_t n;
 };
-
-/* Scratch space is per thread; it is grown for whichever database is scanned next, and freed
- * when the thread exits. */
-static __thread hs_scratch_t *scratch;
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-
-static void free_scratch(void *s)
-{
-	hs_free_scratch(s);
-}
-
-static void make_scratch_key(void)
-{
-	pthread_key_create(&scratch_key, free_scratch);
-}
-
-static hs_scratch_t *scratch_for(const hs_database_t *db)
-{
-	hs_scratch_t *before = scratch;
-	if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
-		return NULL;
-	if (scratch != before) {
-		pthread_once(&scratch_once, make_scratch_key);
-		pthread_setspecific(scratch_key, scratch);
-	}
-	return scratch;
-}
 
 #define MAX_SPANS 256
 
@@ -288,7 +261,7 @@ static void report(const struct pattern *p, const struct hit *h, const char *tex
 
 static int scan_text(const struct pattern *p, const char *text, size_t len, struct hit *h)
 {
-	hs_scratch_t *s = scratch_for(p->block);
+	hs_scratch_t *s = wd_hs_scratch(p->block);
 	if (!s)
 		return WD_ENOMEM;
 	hs_error_t e = hs_scan(p->block, text, (unsigned)len, 0, s, on_match, h);
@@ -392,7 +365,7 @@ static int pattern_check_chunk(void *self, struct wd_check_ctx *c, const struct 
 	}
 	if (d->len > UINT_MAX)
 		return WD_ETOOBIG;
-	hs_scratch_t *s = scratch_for(p->stream);
+	hs_scratch_t *s = wd_hs_scratch(p->stream);
 	if (!s)
 		return WD_ENOMEM;
 	struct hit h = {.message = d->choice, .part = tool};
@@ -435,7 +408,7 @@ static int pattern_finish(void *self, struct wd_check_ctx *c, const struct wd_ex
 	struct pattern *p = self;
 	struct pattern_state *st = c->state;
 	if (st && st->n) { /* a stream: flush end-anchored matches */
-		hs_scratch_t *s = scratch_for(p->stream);
+		hs_scratch_t *s = wd_hs_scratch(p->stream);
 		struct hit h = {0};
 		close_streams(st, s, &h);
 		if (h.found)

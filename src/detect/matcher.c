@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "detect/scratch.h"
 #include "core/err.h"
 #include "detect/taxonomy.h"
 
@@ -24,34 +25,6 @@ struct wd_matcher {
 	char **exprs;       /* kept until compiled */
 	size_t npats, cappats;
 };
-
-/* ---- per-thread scratch (as in checkers/pattern.c: grown for any database, freed at exit) */
-
-static __thread hs_scratch_t *scratch;
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-
-static void free_scratch(void *s)
-{
-	hs_free_scratch(s);
-}
-
-static void make_scratch_key(void)
-{
-	pthread_key_create(&scratch_key, free_scratch);
-}
-
-static hs_scratch_t *scratch_for(const hs_database_t *db)
-{
-	hs_scratch_t *before = scratch;
-	if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
-		return NULL;
-	if (scratch != before) {
-		pthread_once(&scratch_once, make_scratch_key);
-		pthread_setspecific(scratch_key, scratch);
-	}
-	return scratch;
-}
 
 /* ---- loading */
 
@@ -429,7 +402,7 @@ int wd_matcher_scan(const struct wd_matcher *m, const char *text, size_t len,
 	*n = 0;
 	if (len > UINT_MAX)
 		len = UINT_MAX; /* vectorscan's limit; 4 GiB of prompt never reaches here */
-	hs_scratch_t *sc = scratch_for(m->db);
+	hs_scratch_t *sc = wd_hs_scratch(m->db);
 	if (!sc)
 		return WD_ENOMEM;
 	hs_error_t e = hs_scan(m->db, text ? text : "", (unsigned)len, 0, sc, on_match, &s);
