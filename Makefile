@@ -135,7 +135,7 @@ ATTACKS := $(DATA)/jailbreak-llms-in-the-wild/jailbreak_prompts.jsonl \
 # Rebuilds the committed model files from the public data (train split only; deterministic).
 models: $(BUILD)/warden
 	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN),--data $(f)) \
-		--classes benign,harmful --balance --l1 --c 16 --out conf/models/harm.model
+		--classes benign,harmful --balance --l1 --c 32 --out conf/models/harm.model
 	$(BUILD)/warden train $(foreach f,$(ATTACKS) $(BENIGN) $(DATA)/xstest/xstest.jsonl,--data $(f)) \
 		--map jailbreak=attack --map injection=attack --map harmful=benign \
 		--classes benign,attack --balance --l1 --c 16 --out conf/models/jailbreak.model
