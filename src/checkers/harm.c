@@ -3,10 +3,13 @@
  * turns together, keeping the higher, so an escalation spread over turns is still seen. Answers
  * (finish) are scored as one text. The score comes from detect/classify (a linear model over
  * hashed n-grams + intent/topic/context rule packs); the category from the strongest rule, or
- * "harm" when only the model spoke. `categories` limits which categories may hit.
+ * "harm" when only the model spoke. A streamed answer is gathered per choice and judged at its
+ * end, so as an enforcing block it holds the whole stream; as a flag (the default) it holds
+ * nothing back. `categories` limits which categories may hit.
  *
  * config: model (path of a linear model with classes benign, harmful), rules (directory of rule
  * packs), categories (list of ids; default all), turns (4), max_bytes (16384). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,11 +127,67 @@ static int harm_check_request(void *self, struct wd_check_ctx *c, const struct w
 	return rc;
 }
 
+/* A streamed answer's text, gathered per choice (bounded by max_bytes each) for finish. */
+struct streamed {
+	struct wd_buf text[8];
+};
+
+static int harm_check_chunk(void *self, struct wd_check_ctx *c, const struct wd_delta *d,
+                            struct wd_verdict *v)
+{
+	const struct harm *h = self;
+	if (d->kind != WD_DELTA_CONTENT || d->choice < 0 || d->choice >= 8)
+		return WD_OK;
+	struct streamed *st = c->state;
+	if (!st) {
+		st = c->state = calloc(1, sizeof *st);
+		if (!st)
+			return WD_ENOMEM;
+		for (int i = 0; i < 8; i++)
+			wd_buf_init(&st->text[i], h->c.max_bytes);
+	}
+	struct wd_buf *b = &st->text[d->choice];
+	size_t room = b->max - b->len;
+	wd_buf_append(b, d->text, d->len < room ? d->len : room); /* the bounded prefix is judged */
+	return WD_OK;
+}
+
+/* The answer is judged whole: an enforcing block must hold the entire stream back. */
+static size_t harm_holdback(const void *self)
+{
+	return SIZE_MAX;
+}
+
+static void harm_release(void *self, void *state)
+{
+	struct streamed *st = state;
+	for (int i = 0; i < 8; i++)
+		wd_buf_free(&st->text[i]);
+	free(st);
+}
+
 static int harm_finish(void *self, struct wd_check_ctx *c, const struct wd_exchange *x,
                        struct wd_verdict *v)
 {
 	const struct harm *h = self;
 	int rc = WD_OK;
+	struct streamed *st = c->state;
+	if (st && !x->nout) { /* a stream: judge what check_chunk gathered */
+		for (int i = 0; i < 8 && rc == WD_OK; i++) {
+			struct wd_verdict one = {.choice = -1};
+			if (st->text[i].len) {
+				const char *t = st->text[i].data;
+				rc = judge(h, &t, &st->text[i].len, 1, i, &one);
+			}
+			if (one.score > v->score) {
+				json_decref(v->evidence);
+				*v = one;
+			} else {
+				json_decref(one.evidence);
+			}
+		}
+		return rc;
+	}
 	for (size_t i = 0; i < x->nout && rc == WD_OK; i++) {
 		struct wd_buf text;
 		wd_buf_init(&text, h->c.max_bytes);
@@ -155,5 +214,8 @@ const struct wd_checker_type wd_checker_harm = {
     .init = harm_init,
     .destroy = harm_destroy,
     .check_request = harm_check_request,
+    .check_chunk = harm_check_chunk,
     .finish = harm_finish,
+    .release = harm_release,
+    .holdback = harm_holdback,
 };
