@@ -13,7 +13,7 @@
 #include "detect/matcher.h"
 
 /* With a model, rule packs are scanned only when the model's probability reaches this. */
-#define WD_CLASSIFY_RULE_GATE 0.2
+#define WD_CLASSIFY_RULE_GATE 0.5
 
 struct wd_classifier {
 	struct wd_linear *model;  /* may be NULL: rules only */
