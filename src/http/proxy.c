@@ -17,6 +17,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -57,11 +58,13 @@ struct header {
 struct txn {
 	struct worker *w;
 	struct MHD_Connection *conn;
-	struct txn *next_waiting;      /* list of txns parked on an async checker */
-	struct txn *up_prev, *up_next; /* list of txns with a transfer in flight (idle timer) */
-	int64_t last_upstream_us;      /* when the upstream last sent a byte */
-	int client_fd;                 /* watched for hang-up while waiting; -1 when not */
+	struct txn *next_waiting;        /* list of txns parked on an async checker */
+	struct txn *up_prev, *up_next;   /* list of txns with a transfer in flight (idle timer) */
+	struct txn *all_prev, *all_next; /* every live txn of the worker (shutdown) */
+	int64_t last_upstream_us;        /* when the upstream last sent a byte */
+	int client_fd;                   /* watched for hang-up while waiting; -1 when not */
 	int client_gone;
+	int parked;         /* waiting on an async checker (in w->waiting) */
 	char key_hash[17];  /* of the client's API key; "" without one */
 	size_t stored_upto; /* outcomes already handed to the store */
 	int commit_pending; /* batches queued; the answer waits for their commit */
@@ -135,6 +138,8 @@ struct worker {
 	uint64_t rng;
 	int mhd_due;          /* MHD has work: socket events, a resumed connection, a timeout */
 	struct txn *upstream; /* transfers in flight, for the idle timer */
+	struct txn *all;      /* every live transaction */
+	int commits;          /* store batches queued whose wake has not been handled */
 	int64_t next_idle_check_us;
 	CURL *spare[32]; /* finished easy handles kept for reuse (curl_easy_reset) */
 	int nspare;
@@ -314,8 +319,12 @@ static void respond(struct txn *t, unsigned status, const char *body, size_t len
 {
 	struct MHD_Response *r =
 	    MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-	if (!r)
+	if (!r) { /* out of memory: close the connection rather than leave it hanging */
+		t->client_gone = 1;
+		t->state = DONE;
+		resume(t);
 		return;
+	}
 	if (pass_headers) {
 		for (size_t i = 0; i < t->nhdrs; i++) {
 			if (strcasecmp(t->hdrs[i].name, "content-type") != 0)
@@ -440,6 +449,7 @@ static void commit_then(struct txn *t, void (*next)(struct txn *t))
 	if (k && st && incs) {
 		if (wd_store_enqueue(st, incs, k, on_committed, t) == WD_OK) {
 			t->commit_pending++;
+			t->w->commits++;
 			/* A complete answer waits suspended (we are in the access handler, or
 			 * already suspended); a streamed one is held by its reader, which suspends
 			 * itself. */
@@ -596,7 +606,7 @@ static void observe_holdback(uint64_t waited_us)
 
 /* The upstream's headers are in: choose how the body travels and, for streamed modes, start
  * the client response now (time to first byte follows the upstream's). */
-static void begin_body(struct txn *t)
+static int begin_body(struct txn *t)
 {
 	const struct wd_proxy *p = t->w->p;
 	int sse = strncasecmp(t->content_type, "text/event-stream", 17) == 0;
@@ -604,12 +614,13 @@ static void begin_body(struct txn *t)
 		t->mode = BODY_SSE;
 		wd_sse_init(&t->sse, p->s->max_event_bytes);
 		t->hq = wd_holdq_new(wd_chain_holdback(p->ch), p->s->max_response_bytes);
-		if (t->hq)
-			wd_holdq_observe(t->hq, observe_holdback);
+		if (!t->hq)
+			goto fail;
+		wd_holdq_observe(t->hq, observe_holdback);
 	} else if (t->checked_route && t->upstream_status < 300 &&
 	           wd_chain_has_phase(p->ch, WD_PHASE_RESPONSE)) {
 		t->mode = BODY_BUFFERED;
-		return;
+		return WD_OK;
 	} else {
 		t->mode = BODY_RAW;
 	}
@@ -617,7 +628,7 @@ static void begin_body(struct txn *t)
 	struct MHD_Response *r =
 	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, READ_BLOCK, read_out, t, NULL);
 	if (!r)
-		return;
+		goto fail;
 	for (size_t i = 0; i < t->nhdrs; i++)
 		MHD_add_response_header(r, t->hdrs[i].name, t->hdrs[i].value);
 	MHD_add_response_header(r, "x-warden-request-id", t->request_id);
@@ -626,6 +637,12 @@ static void begin_body(struct txn *t)
 	t->responded = 1;
 	t->status_sent = (int)t->upstream_status;
 	resume(t);
+	return WD_OK;
+fail: /* out of memory: the transfer stops and the client gets a 502 (upstream_done) */
+	if (t->mode == BODY_SSE)
+		wd_sse_free(&t->sse);
+	t->mode = BODY_NONE;
+	return WD_ENOMEM;
 }
 
 /* The streamed answer is complete (its incidents are committed): let the reader end it. */
@@ -705,8 +722,10 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	struct txn *t = arg;
 	size_t len = size * n;
 	t->last_upstream_us = now_us();
-	if (!t->mode && t->headers_done)
-		begin_body(t);
+	if (!t->mode && t->headers_done && begin_body(t)) {
+		t->aborted = 1;
+		return 0;
+	}
 	switch (t->mode) {
 	case BODY_BUFFERED:
 		if (wd_buf_append(&t->resp, data, len)) {
@@ -800,12 +819,14 @@ static void settle_response(struct txn *t)
 
 static void park(struct txn *t)
 {
+	t->parked = 1;
 	t->next_waiting = t->w->waiting;
 	t->w->waiting = t;
 }
 
 static void unpark(struct txn *t)
 {
+	t->parked = 0;
 	for (struct txn **pp = &t->w->waiting; *pp; pp = &(*pp)->next_waiting) {
 		if (*pp == t) {
 			*pp = t->next_waiting;
@@ -897,7 +918,8 @@ static void expire_idle(struct worker *w)
 	int64_t idle = (int64_t)w->p->s->upstream_idle_timeout_ms * 1000;
 	for (struct txn *t = w->upstream, *next; t; t = next) {
 		next = t->up_next;
-		if (now - t->last_upstream_us >= idle) {
+		if (!t->paused &&
+		    now - t->last_upstream_us >= idle) { /* paused: our client is slow */
 			wd_warn(t->request_id, "upstream sent nothing for %ld ms",
 			        w->p->s->upstream_idle_timeout_ms);
 			upstream_done(t, CURLE_OPERATION_TIMEDOUT);
@@ -949,6 +971,11 @@ static void upstream_done(struct txn *t, CURLcode res)
 		              timeout ? "upstream_timeout" : "upstream_unreachable");
 		return;
 	}
+	if (t->mode != BODY_BUFFERED) { /* no headers came, or the answer could not start */
+		respond_error(t, 502, "the upstream answer could not be relayed", "upstream_error",
+		              "upstream_incomplete");
+		return;
+	}
 	/* BUFFERED: parse and check the whole answer */
 	char err[200];
 	if (wd_exchange_parse_response(&t->x, t->resp.data ? t->resp.data : "", t->resp.len, err,
@@ -989,6 +1016,8 @@ static void start_upstream(struct txn *t)
 	} else {
 		if (strcmp(t->method, "POST") != 0)
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method);
+		if (strcmp(t->method, "HEAD") == 0)
+			curl_easy_setopt(e, CURLOPT_NOBODY, 1L); /* no body will follow */
 		if (strcmp(t->method, "POST") == 0 || t->body.len) {
 			curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body.data ? t->body.data : "");
 			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->body.len);
@@ -1033,12 +1062,15 @@ static ssize_t read_out(void *cls, uint64_t pos, char *buf, size_t max)
 		wd_buf_consume(&t->out, n);
 		if (t->paused && t->out.len < OUT_HIGH_WATER / 2 && t->easy) {
 			t->paused = 0;
+			t->last_upstream_us = now_us();
 			curl_easy_pause(t->easy, CURLPAUSE_CONT);
 		}
 		return (ssize_t)n;
 	}
 	if (t->state == DONE)
-		return MHD_CONTENT_READER_END_OF_STREAM;
+		return t->mode == BODY_RAW && t->curl_result != CURLE_OK
+		           ? MHD_CONTENT_READER_END_WITH_ERROR /* the client must see it was cut */
+		           : MHD_CONTENT_READER_END_OF_STREAM;
 	t->waiting_data = 1;
 	suspend(t);
 	t->waiting_data = 1;
@@ -1147,6 +1179,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		t->w = w;
 		t->conn = conn;
 		t->client_fd = -1;
+		t->all_next = w->all;
+		if (w->all)
+			w->all->all_prev = t;
+		w->all = t;
 		t->t0_us = now_us();
 		w->active++;
 		new_request_id(w, t->request_id, sizeof t->request_id);
@@ -1268,6 +1304,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void free_txn(struct txn *t)
 {
 	struct worker *w = t->w;
+	if (t->all_prev)
+		t->all_prev->all_next = t->all_next;
+	else
+		w->all = t->all_next;
+	if (t->all_next)
+		t->all_next->all_prev = t->all_prev;
 	unpark(t);
 	unwatch_client(t);
 	detach_upstream(t);
@@ -1318,6 +1360,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	wd_metrics_request((int)t->route,
 	                   t->status_sent >= 500 ? WD_V_ERROR : (enum wd_verdict_label)a);
 	*con_cls = NULL;
+	/* the connection is gone: nothing more may touch it, its socket or its upstream */
+	unwatch_client(t);
+	unpark(t);
+	detach_upstream(t);
+	t->state = DONE;
 	t->conn = NULL;
 	t->suspended = 0;
 	commit_then(t, NULL); /* what is left, e.g. a stream cut short by its client */
@@ -1369,6 +1416,8 @@ static void on_committed(void *arg, int rc)
 /* A parked transaction's checker answered or timed out: continue its phase. */
 static void continue_txn(struct txn *t, int expired)
 {
+	if (!t->parked)
+		return; /* a stale or repeated wake: the phase already moved on */
 	int rc = expired ? wd_run_expire(t->run) : wd_run_resume(t->run);
 	if (rc == WD_AGAIN)
 		return;
@@ -1396,7 +1445,10 @@ static void drain_wakes(struct worker *w)
 			continue; /* its transaction was freed */
 		if (wk.kind == WAKE_CHECKER) {
 			continue_txn(wk.t, 0);
-		} else if (--wk.t->commit_pending == 0) {
+			continue;
+		}
+		w->commits--;
+		if (--wk.t->commit_pending == 0) {
 			if (wk.t->orphan)
 				free_txn(wk.t);
 			else if (wk.t->after_commit)
@@ -1646,9 +1698,20 @@ void wd_proxy_stop(struct wd_proxy *p, long drain_ms)
 		if (w->thread)
 			pthread_join(w->thread, NULL);
 		if (w->mhd) {
-			/* what is still in flight after the drain is cut off: resume so MHD can
-			 * close */
-			MHD_stop_daemon(w->mhd);
+			/* What is still in flight after the drain is cut off. MHD may not be
+			 * stopped with suspended connections: resume them as gone, so it closes
+			 * them. */
+			for (struct txn *t = w->all; t; t = t->all_next) {
+				t->client_gone = 1;
+				resume(t);
+			}
+			MHD_stop_daemon(w->mhd); /* on_completed for each: freed, or orphaned */
+			/* orphans wait for their commits: the store's callbacks still reach us */
+			for (int tries = 0; w->commits > 0 && tries < 100; tries++) {
+				struct pollfd pfd = {.fd = w->evfd, .events = POLLIN};
+				if (poll(&pfd, 1, 100) > 0)
+					drain_wakes(w);
+			}
 		} else if (w->listen_fd >= 0) {
 			close(w->listen_fd);
 		}
