@@ -139,6 +139,9 @@ models: $(BUILD)/warden
 	$(BUILD)/warden train $(foreach f,$(ATTACKS) $(BENIGN) $(DATA)/xstest/xstest.jsonl,--data $(f)) \
 		--map jailbreak=attack --map injection=attack --map harmful=benign \
 		--classes benign,attack --balance --l1 --c 16 --out conf/models/jailbreak.model
+	$(BUILD)/warden train $(foreach f,$(HARM_POS),--data $(f)) --by-category harmful \
+		--map-file conf/models/categories.map --classes S1,S2,S4,S6,S7,S8,S9,S10,S11,S12,S14 \
+		--balance --l1 --c 8 --out conf/models/harm_category.model
 
 # The quality table in the README: held-out test split, warden's checkers beside the keyword
 # baselines (conf/eval.yaml).

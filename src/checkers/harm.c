@@ -23,7 +23,8 @@
 
 struct harm {
 	struct wd_classifier c;
-	json_t *categories; /* array of strings, or NULL for all */
+	struct wd_linear *categories_model; /* names the category when no rule does; may be NULL */
+	json_t *categories;                 /* array of strings, or NULL for all */
 	int turns;
 };
 
@@ -33,14 +34,15 @@ static void harm_destroy(void *self)
 	if (!h)
 		return;
 	wd_classifier_free(&h->c);
+	wd_linear_free(h->categories_model);
 	json_decref(h->categories);
 	free(h);
 }
 
 static int harm_init(const json_t *conf, void **self, char **err)
 {
-	static const char *const keys[] = {"model", "rules",     "categories",
-	                                   "turns", "max_bytes", NULL};
+	static const char *const keys[] = {"model",     "rules",          "categories", "turns",
+	                                   "max_bytes", "category_model", NULL};
 	struct harm *h = calloc(1, sizeof *h);
 	if (!h)
 		return WD_ENOMEM;
@@ -53,6 +55,12 @@ static int harm_init(const json_t *conf, void **self, char **err)
 	if (tc.categories)
 		h->categories = json_incref((json_t *)tc.categories);
 	char why[512];
+	const json_t *cm = json_object_get(conf, "category_model");
+	if (cm && (!json_is_string(cm) ||
+	           wd_linear_load(json_string_value(cm), &h->categories_model, why, sizeof why))) {
+		*err = strdup(json_is_string(cm) ? why : "category_model: must be a path");
+		return WD_EINVAL;
+	}
 	rc = wd_classifier_load(&h->c, tc.model, "harmful", tc.rules,
 	                        (1u << WD_RULE_INTENT) | (1u << WD_RULE_TOPIC) |
 	                            (1u << WD_RULE_CONTEXT),
@@ -94,6 +102,10 @@ static int judge(const struct harm *h, const char *const *texts, const size_t *l
 			which = i;
 		}
 	}
+	/* the strongest rule names the category; else the category model, for a likely hit */
+	if (!best.category[0] && h->categories_model && best.score >= 0.5)
+		wd_classify_argmax(h->categories_model, texts[which], lens[which], h->c.max_bytes,
+		                   best.category, sizeof best.category);
 	const char *cat = best.category[0] ? best.category : "harm";
 	if (!n || !allowed(h, cat))
 		return WD_OK;

@@ -124,3 +124,33 @@ out:
 	wd_buf_free(&norm);
 	return rc;
 }
+
+int wd_classify_argmax(const struct wd_linear *m, const char *text, size_t len, size_t max_bytes,
+                       char *out, size_t outlen)
+{
+	double probs[32];
+	size_t k = wd_linear_nclass(m);
+	if (k == 0 || k > 32)
+		return WD_EINVAL;
+	if (len > max_bytes)
+		len = max_bytes;
+	struct wd_buf norm;
+	wd_buf_init(&norm, 4 * max_bytes + 16);
+	struct wd_features f;
+	wd_features_init(&f);
+	int rc = wd_normalize(text, len, &norm);
+	if (rc == WD_OK)
+		rc = wd_features_extract(norm.data ? norm.data : "", norm.len, max_bytes, &f);
+	if (rc == WD_OK) {
+		wd_linear_predict(m, &f, probs);
+		size_t best = 0;
+		for (size_t i = 1; i < k; i++) {
+			if (probs[i] > probs[best])
+				best = i;
+		}
+		snprintf(out, outlen, "%s", wd_linear_class(m, best));
+	}
+	wd_features_free(&f);
+	wd_buf_free(&norm);
+	return rc;
+}

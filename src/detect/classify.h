@@ -39,6 +39,9 @@ int wd_classifier_load(struct wd_classifier *c, const char *model, const char *p
                        const char *rules_dir, unsigned kinds, size_t max_bytes, char *err,
                        size_t errlen);
 void wd_classifier_free(struct wd_classifier *c);
+/* The most probable class of a multi-class model (e.g. a category model) for text, into out. */
+int wd_classify_argmax(const struct wd_linear *m, const char *text, size_t len, size_t max_bytes,
+                       char *out, size_t outlen);
 int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
                 struct wd_classification *out);
 

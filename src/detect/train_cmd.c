@@ -1,5 +1,8 @@
 /* train_cmd.c — `warden train --data FILE.jsonl [--data FILE ...] --classes a,b[,c...]
- * [--map LABEL=CLASS ...] [--split train|train+valid] [--c C] [--l1] [--balance] --out FILE`.
+ * [--map LABEL=CLASS ...] [--split train|train+valid] [--c C] [--l1] [--balance]
+ * [--by-category LABEL] --out FILE`. With --by-category, only records labelled LABEL are used and
+ * their category (after --map) is the class: a model that names the category of what another
+ * model found.
  *
  * Reads the records, keeps those of the chosen split whose label (after --map) is a class,
  * turns each text into features (normalise, then hashed n-grams) and trains one-vs-rest logistic
@@ -30,6 +33,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: warden train --data FILE.jsonl [--data FILE ...] --classes A,B[,C...]\n"
 	      "                    [--map LABEL=CLASS ...] [--split train|train+valid]\n"
+	      "                    [--by-category LABEL] [--map-file FILE]\n"
 	      "                    [--c C] [--l1] [--balance] --out conf/models/NAME.model\n",
 	      f);
 }
@@ -47,9 +51,45 @@ struct args {
 	struct map map[MAX_MAPS];
 	size_t nmap;
 	int with_valid;
+	const char *by_category; /* only records with this label; their category is the class */
 	struct wd_train_opts opts;
 	const char *out;
 };
+
+/* Adds the LABEL=CLASS lines of path (blank lines and # comments skipped) to a's maps. The
+ * lines are kept for the process's life (the maps point into them). */
+static int read_map_file(const char *path, struct args *a)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "warden train: --map-file %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	char line[512];
+	int n = 0, rc = 0;
+	while (fgets(line, sizeof line, f)) {
+		n++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		char *eq = strchr(line, '=');
+		if (!eq || eq == line || !eq[1] || a->nmap == MAX_MAPS) {
+			fprintf(stderr, "warden train: %s:%d: want LABEL=CLASS (at most %d)\n",
+			        path, n, MAX_MAPS);
+			rc = 2;
+			break;
+		}
+		char *keep = strdup(line);
+		if (!keep) {
+			rc = 2;
+			break;
+		}
+		a->map[a->nmap].from = keep;
+		a->map[a->nmap++].to = keep + (eq - line) + 1;
+	}
+	fclose(f);
+	return rc;
+}
 
 /* Parses argv into a; 0, or 2 after printing what was wrong. */
 static int parse_args(int argc, char **argv, struct args *a)
@@ -71,7 +111,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 		int known = strcmp(o, "--data") == 0 || strcmp(o, "--classes") == 0 ||
 		            strcmp(o, "--map") == 0 || strcmp(o, "--split") == 0 ||
-		            strcmp(o, "--c") == 0 || strcmp(o, "--out") == 0;
+		            strcmp(o, "--c") == 0 || strcmp(o, "--out") == 0 ||
+		            strcmp(o, "--by-category") == 0 || strcmp(o, "--map-file") == 0;
 		if (!known || i + 1 >= argc) {
 			fprintf(stderr, "warden train: %s %s\n", o,
 			        known ? "needs a value" : "is not an option");
@@ -115,6 +156,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 			/* The label is compared by length against the text before '='. */
 			a->map[a->nmap].from = v;
 			a->map[a->nmap++].to = eq + 1;
+		} else if (strcmp(o, "--map-file") == 0) {
+			if (read_map_file(v, a))
+				return 2;
+		} else if (strcmp(o, "--by-category") == 0) {
+			a->by_category = v;
 		} else if (strcmp(o, "--split") == 0) {
 			if (strcmp(v, "train") == 0) {
 				a->with_valid = 0;
@@ -236,7 +282,11 @@ int wd_train_main(int argc, char **argv)
 	double t0 = now();
 	for (size_t i = 0; i < nv; i++) {
 		const struct wd_sample *s = &v[i];
-		int c = class_of(&a, s->label);
+		/* --by-category: a category model over the records of one label */
+		const char *key = !a.by_category                                     ? s->label
+		                  : s->label && strcmp(s->label, a.by_category) == 0 ? s->category
+		                                                                     : NULL;
+		int c = key ? class_of(&a, key) : -1;
 		int in_split =
 		    s->split == WD_SPLIT_TRAIN || (a.with_valid && s->split == WD_SPLIT_VALID);
 		if (c < 0 || !in_split) {
