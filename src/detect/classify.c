@@ -2,6 +2,8 @@
 #include "detect/classify.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,6 +65,69 @@ static double logit(double p)
 	return log(p / (1 - p));
 }
 
+/* The last text this thread prepared (normalised and featurised). The harm and jailbreak
+ * checkers usually score the same turn one after the other, so the second finds it here. Exact:
+ * the raw bytes are compared. Freed when the thread exits. */
+struct prepared {
+	struct wd_buf raw, norm;
+	struct wd_features f;
+	size_t max_bytes;
+	int valid;
+};
+
+static __thread struct prepared *cache;
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void free_prepared(void *arg)
+{
+	struct prepared *p = arg;
+	wd_buf_free(&p->raw);
+	wd_buf_free(&p->norm);
+	wd_features_free(&p->f);
+	free(p);
+}
+
+static void make_cache_key(void)
+{
+	pthread_key_create(&cache_key, free_prepared);
+}
+
+/* text[0..len) normalised and featurised, from the cache or made now. NULL on error (*rc). */
+static const struct prepared *prepare(const char *text, size_t len, size_t max_bytes, int *rc)
+{
+	if (!cache) {
+		cache = calloc(1, sizeof *cache);
+		if (!cache) {
+			*rc = WD_ENOMEM;
+			return NULL;
+		}
+		wd_features_init(&cache->f);
+		pthread_once(&cache_once, make_cache_key);
+		pthread_setspecific(cache_key, cache);
+	}
+	struct prepared *p = cache;
+	if (p->valid && p->max_bytes == max_bytes && p->raw.len == len &&
+	    (len == 0 || memcmp(p->raw.data, text, len) == 0))
+		return p;
+	p->valid = 0;
+	wd_buf_free(&p->raw);
+	wd_buf_free(&p->norm);
+	wd_buf_init(&p->raw, max_bytes);
+	wd_buf_init(&p->norm, 4 * max_bytes + 16);
+	p->max_bytes = max_bytes;
+	*rc = wd_buf_append(&p->raw, text, len);
+	if (*rc == WD_OK)
+		*rc = wd_normalize(text, len, &p->norm);
+	if (*rc == WD_OK)
+		*rc = wd_features_extract(p->norm.data ? p->norm.data : "", p->norm.len, max_bytes,
+		                          &p->f);
+	if (*rc)
+		return NULL;
+	p->valid = 1;
+	return p;
+}
+
 int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
                 struct wd_classification *out)
 {
@@ -70,27 +135,18 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 	out->model_p = 0.5;
 	if (len > c->max_bytes)
 		len = c->max_bytes;
-	struct wd_buf norm;
-	wd_buf_init(&norm, 4 * c->max_bytes + 16);
-	int rc = wd_normalize(text, len, &norm);
-	if (rc)
-		goto out;
-	const char *t = norm.data ? norm.data : "";
+	int rc = WD_OK;
+	const struct prepared *p = prepare(text, len, c->max_bytes, &rc);
+	if (!p)
+		return rc;
+	const char *t = p->norm.data ? p->norm.data : "";
 	double z = 0;
 	if (c->model) {
-		struct wd_features f;
-		wd_features_init(&f);
-		rc = wd_features_extract(t, norm.len, c->max_bytes, &f);
-		if (rc == WD_OK) {
-			double probs[16];
-			if (wd_linear_nclass(c->model) <= 16) {
-				wd_linear_predict(c->model, &f, probs);
-				out->model_p = probs[c->cls];
-			}
+		double probs[16];
+		if (wd_linear_nclass(c->model) <= 16) {
+			wd_linear_predict(c->model, &p->f, probs);
+			out->model_p = probs[c->cls];
 		}
-		wd_features_free(&f);
-		if (rc)
-			goto out;
 		z = logit(out->model_p);
 	}
 	/* Rules refine what the model finds suspicious (category, benign framings); a text the
@@ -98,9 +154,9 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 	if (c->rules && (!c->model || out->model_p >= WD_CLASSIFY_RULE_GATE)) {
 		size_t max = wd_matcher_rule_count(c->rules), n = 0;
 		struct wd_rule_hit hits[256];
-		rc = wd_matcher_scan(c->rules, t, norm.len, hits, max < 256 ? max : 256, &n);
+		rc = wd_matcher_scan(c->rules, t, p->norm.len, hits, max < 256 ? max : 256, &n);
 		if (rc)
-			goto out;
+			return rc;
 		double best = 0;
 		for (size_t i = 0; i < n; i++) {
 			const struct wd_rule *r = hits[i].rule;
@@ -120,9 +176,7 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 		z += out->rules;
 	}
 	out->score = 1.0 / (1.0 + exp(-z));
-out:
-	wd_buf_free(&norm);
-	return rc;
+	return WD_OK;
 }
 
 int wd_classify_argmax(const struct wd_linear *m, const char *text, size_t len, size_t max_bytes,
