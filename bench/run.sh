@@ -66,3 +66,4 @@ echo "time to first content token, streamed (median of 50):"
 echo "  direct:  $(node bench/ttft.mjs http://$MOCK/v1/chat/completions 50)"
 echo "  warden:  $(node bench/ttft.mjs http://$PROXY/v1/chat/completions 50)"
 bash bench/store.sh
+bash bench/chain.sh
