@@ -148,5 +148,7 @@ models: $(BUILD)/warden
 eval: $(BUILD)/warden
 	$(BUILD)/warden eval -c conf/eval.yaml --checker harm,harm+rules,badwords --format markdown \
 		$(foreach f,$(HARM_POS) $(BENIGN),--data $(f)) --positive harmful --negative benign
+	$(CC) $(CPPFLAGS) -O2 -o $(BUILD)/refusal_eval tests/eval/refusal_eval.c src/detect/refusal.c \
+		$(LDLIBS) && $(BUILD)/refusal_eval
 	$(BUILD)/warden eval -c conf/eval.yaml --checker jailbreak --format markdown \
 		$(foreach f,$(ATTACKS) $(BENIGN),--data $(f)) --positive jailbreak,injection --negative benign
