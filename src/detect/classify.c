@@ -56,6 +56,17 @@ void wd_classifier_free(struct wd_classifier *c)
 	memset(c, 0, sizeof *c);
 }
 
+#define SHORT_WORDS 8
+#define SHORT_PRIOR 0.05
+
+static size_t count_words(const char *t, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += t[i] != ' ' && (i == 0 || t[i - 1] == ' ');
+	return n;
+}
+
 static double logit(double p)
 {
 	if (p < 1e-6)
@@ -147,7 +158,15 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 			wd_linear_predict(c->model, &p->f, probs);
 			out->model_p = probs[c->cls];
 		}
-		z = logit(out->model_p);
+		/* A short text carries little evidence, and n-gram models trained on long prompts
+		 * read artefacts into it ("hello" opens many jailbreak templates). Below
+		 * SHORT_WORDS words the model's log-odds are pulled toward a benign prior in
+		 * proportion to what is missing. */
+		double frac = (double)count_words(t, p->norm.len) / SHORT_WORDS;
+		if (frac > 1)
+			frac = 1;
+		z = frac * logit(out->model_p) + (1 - frac) * logit(SHORT_PRIOR);
+		out->model_p = 1.0 / (1.0 + exp(-z));
 	}
 	/* Rules refine what the model finds suspicious (category, benign framings); a text the
 	 * model clears is not scanned, which keeps the common case fast. */
