@@ -614,7 +614,11 @@ int wd_run_chunk(struct wd_run *r, const struct wd_delta *d)
 enum wd_action wd_run_action(const struct wd_run *r, const struct wd_outcome **why)
 {
 	if (why)
-		*why = r->action == WD_ALLOW || !r->nout ? NULL : &r->out[r->why];
+		/* NULL too when the deciding outcome could not be recorded (out of memory) */
+		*why =
+		    r->action != WD_ALLOW && r->why < r->nout && r->out[r->why].action == r->action
+		        ? &r->out[r->why]
+		        : NULL;
 	return r->action;
 }
 

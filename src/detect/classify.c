@@ -122,11 +122,16 @@ static const struct prepared *prepare(const char *text, size_t len, size_t max_b
 	    (len == 0 || memcmp(p->raw.data, text, len) == 0))
 		return p;
 	p->valid = 0;
-	wd_buf_free(&p->raw);
-	wd_buf_free(&p->norm);
-	wd_buf_init(&p->raw, max_bytes);
-	wd_buf_init(&p->norm, 4 * max_bytes + 16);
-	p->max_bytes = max_bytes;
+	if (p->max_bytes == max_bytes) { /* keep the storage: this is the per-request path */
+		wd_buf_reset(&p->raw);
+		wd_buf_reset(&p->norm);
+	} else {
+		wd_buf_free(&p->raw);
+		wd_buf_free(&p->norm);
+		wd_buf_init(&p->raw, max_bytes);
+		wd_buf_init(&p->norm, 4 * max_bytes + 16);
+		p->max_bytes = max_bytes;
+	}
 	*rc = wd_buf_append(&p->raw, text, len);
 	if (*rc == WD_OK)
 		*rc = wd_normalize(text, len, &p->norm);

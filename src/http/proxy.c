@@ -95,7 +95,7 @@ struct txn {
 	int headers_done;
 	char content_type[128];
 	enum body_mode mode;
-	int upstream_done;
+
 	CURLcode curl_result;
 	int aborted;              /* we stopped the transfer ourselves (block, limit) */
 	const char *stream_error; /* why we stopped a stream we could not pass on */
@@ -931,7 +931,7 @@ static void expire_idle(struct worker *w)
 /* curl finished the transfer (success, error, or our own abort). */
 static void upstream_done(struct txn *t, CURLcode res)
 {
-	t->upstream_done = 1;
+
 	t->curl_result = res;
 	detach_upstream(t);
 	if (!t->mode && t->headers_done && res == CURLE_OK)
