@@ -7,6 +7,7 @@
  * Records of the held-out split only (default test), so training data is never reported. */
 #include "detect/eval_cmd.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,8 +100,10 @@ static int build_one(const struct wd_conf *conf, const json_t *checkers, const c
 	return WD_ENOTFOUND;
 }
 
-static int flagged_by(struct wd_chain *ch, const char *text)
+/* Whether the chain made an incident of text; *score is the highest incident score (0 if none). */
+static int flagged_by(struct wd_chain *ch, const char *text, double *score)
 {
+	*score = 0;
 	struct wd_part part = {WD_PART_TEXT, text, strlen(text), NULL};
 	struct wd_message msg = {.role = WD_ROLE_USER, .choice = -1, .parts = &part, .nparts = 1};
 	struct wd_exchange x = {.route = WD_ROUTE_CHAT, .msgs = &msg, .nmsgs = 1};
@@ -112,9 +115,25 @@ static int flagged_by(struct wd_chain *ch, const char *text)
 	const struct wd_outcome *o = wd_run_outcomes(run, &n);
 	int hit = 0;
 	for (size_t i = 0; i < n; i++)
-		hit |= o[i].kind == WD_OUT_INCIDENT;
+		if (o[i].kind == WD_OUT_INCIDENT) {
+			hit = 1;
+			if (o[i].score > *score)
+				*score = o[i].score;
+		}
 	wd_run_free(run);
 	return hit;
+}
+
+static void write_score(FILE *fp, const char *file, const struct wd_sample *r, const char *checker,
+                        double score)
+{
+	json_t *o = json_pack("{s:s,s:s?,s:s,s:s?,s:s,s:f}", "file", file, "id", r->id, "label",
+	                      r->label, "category", r->category, "checker", checker, "score", score);
+	if (o) {
+		json_dumpf(o, fp, JSON_COMPACT);
+		fputc('\n', fp);
+		json_decref(o);
+	}
 }
 
 static double ratio(long a, long b)
@@ -153,7 +172,9 @@ static void usage(void)
 	fputs("usage: warden eval [-c CONFIG] --checker ID[,ID...] --data FILE [--data FILE ...]\n"
 	      "                   [--split test|valid|train|all] [--positive LABELS]\n"
 	      "                   [--negative LABELS] [--threshold T] [--format "
-	      "text|json|markdown]\n",
+	      "text|json|markdown]\n"
+	      "                   [--scores FILE]   (JSONL: each record's id, label, checker, "
+	      "score)\n",
 	      stderr);
 }
 
@@ -161,6 +182,7 @@ int wd_eval_main(int argc, char **argv)
 {
 	const char *conf_path = "conf/warden.yaml", *ids = NULL, *split = "test";
 	const char *positive = "harmful,jailbreak,injection", *negative = "benign";
+	const char *scores_path = NULL;
 	int json_out = 0, markdown = 0;
 	double threshold = -1;
 	const char **files = calloc((size_t)argc + 1, sizeof *files);
@@ -186,6 +208,8 @@ int wd_eval_main(int argc, char **argv)
 			negative = v;
 		else if (strcmp(a, "--threshold") == 0)
 			threshold = strtod(v, NULL);
+		else if (strcmp(a, "--scores") == 0)
+			scores_path = v;
 		else if (strcmp(a, "--format") == 0) {
 			json_out = strcmp(v, "json") == 0;
 			markdown = strcmp(v, "markdown") == 0;
@@ -221,6 +245,12 @@ int wd_eval_main(int argc, char **argv)
 	struct column cols[16];
 	size_t ncols = 0;
 	int status = 0;
+	FILE *scores = NULL;
+	if (scores_path && !(scores = fopen(scores_path, "w"))) {
+		fprintf(stderr, "warden eval: %s: %s\n", scores_path, strerror(errno));
+		status = 1;
+		goto out;
+	}
 	for (const char *p = ids; p && *p && ncols < 16;) {
 		const char *e = strchr(p, ',');
 		struct column *c = &cols[ncols];
@@ -258,7 +288,8 @@ int wd_eval_main(int argc, char **argv)
 			for (size_t c = 0; c < ncols; c++) {
 				struct timespec t0, t1;
 				clock_gettime(CLOCK_MONOTONIC, &t0);
-				int hit = flagged_by(cols[c].chain, r->text);
+				double score;
+				int hit = flagged_by(cols[c].chain, r->text, &score);
 				clock_gettime(CLOCK_MONOTONIC, &t1);
 				cols[c].seconds += (double)(t1.tv_sec - t0.tv_sec) +
 				                   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -267,6 +298,8 @@ int wd_eval_main(int argc, char **argv)
 				count(tally_for(&cols[c].files, &cols[c].nfiles, base), pos, hit);
 				count(tally_for(&cols[c].cats, &cols[c].ncats, cat), pos, hit);
 				count(tally_for(&cols[c].files, &cols[c].nfiles, "ALL"), pos, hit);
+				if (scores)
+					write_score(scores, base, r, cols[c].id, score);
 			}
 		}
 		wd_dataset_free(v, n);
@@ -342,6 +375,10 @@ int wd_eval_main(int argc, char **argv)
 		}
 	}
 out:
+	if (scores && fclose(scores) != 0) {
+		fprintf(stderr, "warden eval: %s: %s\n", scores_path, strerror(errno));
+		status = 1;
+	}
 	for (size_t c = 0; c < ncols; c++) {
 		wd_chain_free(cols[c].chain);
 		free(cols[c].files);
