@@ -62,9 +62,9 @@ static int opt_str(json_t *o, const char *key, char **dst, const char *path, siz
 	return WD_OK;
 }
 
-/* Parses one line into s (zeroed by the caller). */
-static int parse_line(const char *buf, size_t len, struct wd_sample *s, const char *path,
-                      size_t line, char *err, size_t errlen)
+/* Parses one line into s (zeroed by the caller); the text is the string field `field`. */
+static int parse_line(const char *buf, size_t len, const char *field, struct wd_sample *s,
+                      const char *path, size_t line, char *err, size_t errlen)
 {
 	json_error_t je;
 	int rc = WD_EINVAL;
@@ -77,13 +77,13 @@ static int parse_line(const char *buf, size_t len, struct wd_sample *s, const ch
 		snprintf(err, errlen, "%s:%zu: want a JSON object", path, line);
 		goto out;
 	}
-	json_t *t = json_object_get(o, "text");
+	json_t *t = json_object_get(o, field);
 	if (!json_is_string(t)) {
-		snprintf(err, errlen, "%s:%zu: \"text\" %s", path, line,
+		snprintf(err, errlen, "%s:%zu: \"%s\" %s", path, line, field,
 		         t ? "must be a string" : "is missing");
 		goto out;
 	}
-	rc = opt_str(o, "text", &s->text, path, line, err, errlen);
+	rc = opt_str(o, field, &s->text, path, line, err, errlen);
 	if (!rc)
 		rc = opt_str(o, "id", &s->id, path, line, err, errlen);
 	if (!rc)
@@ -109,11 +109,16 @@ static int blank(const char *p, size_t n)
 	return 1;
 }
 
-int wd_dataset_load(const char *path, struct wd_sample **v, size_t *n, char *err, size_t errlen)
+int wd_dataset_load(const char *spec, struct wd_sample **v, size_t *n, char *err, size_t errlen)
 {
 	int rc = WD_OK;
 	size_t n0 = *n, line = 0;
-	char *buf = NULL;
+	char *buf = NULL, path[4096];
+	const char *field = "text", *slash = strrchr(spec, '/');
+	const char *at = strrchr(slash ? slash : spec, '@');
+	snprintf(path, sizeof path, "%.*s", (int)(at ? (size_t)(at - spec) : strlen(spec)), spec);
+	if (at)
+		field = at + 1;
 	FILE *fp = fopen(path, "rb");
 	if (!fp) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -151,7 +156,7 @@ int wd_dataset_load(const char *path, struct wd_sample **v, size_t *n, char *err
 		}
 		struct wd_sample *s = &(*v)[*n];
 		memset(s, 0, sizeof *s);
-		rc = parse_line(buf, len, s, path, line, err, errlen);
+		rc = parse_line(buf, len, field, s, path, line, err, errlen);
 		if (rc) {
 			sample_free(s);
 			goto out;

@@ -16,9 +16,11 @@ struct wd_sample {
 	enum wd_split split;                         /* 60% train, 20% validation, 20% test */
 };
 
-/* Appends the records of path to *v (a growable array of *n items). Lines that are not JSON
- * objects with a string "text" are refused with "path:line: ..." in err. */
-int wd_dataset_load(const char *path, struct wd_sample **v, size_t *n, char *err, size_t errlen);
+/* Appends the records of spec to *v (a growable array of *n items). spec is a path, or
+ * PATH@FIELD to take each record's text from another string field (e.g.
+ * insecure_code.jsonl@instruction_prompt). Lines that are not JSON objects with that string field
+ * are refused with "path:line: ..." in err. */
+int wd_dataset_load(const char *spec, struct wd_sample **v, size_t *n, char *err, size_t errlen);
 void wd_dataset_free(struct wd_sample *v, size_t n);
 /* The split of a record with this id (or text). */
 enum wd_split wd_split_of(const char *key);

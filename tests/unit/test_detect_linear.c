@@ -361,6 +361,22 @@ TEST(dataset_load)
 		CHECK_STR(v[102].text, "t99");
 	}
 	wd_dataset_free(v, n);
+	/* PATH@FIELD takes the text from another field; a record without it is refused. */
+	const char *c = "{\"id\": \"c-1\", \"text\": \"int x;\", \"prompt\": \"Write C\"}\n";
+	write_file(tmp("code.jsonl"), c, strlen(c));
+	v = NULL;
+	n = 0;
+	char spec[512];
+	snprintf(spec, sizeof spec, "%s@prompt", tmp("code.jsonl"));
+	CHECK_EQ_INT(wd_dataset_load(spec, &v, &n, err, sizeof err), 0);
+	CHECK_EQ_INT(n, 1);
+	if (n == 1)
+		CHECK_STR(v[0].text, "Write C");
+	snprintf(spec, sizeof spec, "%s@nope", tmp("code.jsonl"));
+	CHECK_EQ_INT(wd_dataset_load(spec, &v, &n, err, sizeof err), WD_EINVAL);
+	CHECK(strstr(err, "code.jsonl:1: \"nope\" is missing") != NULL);
+	CHECK_EQ_INT(n, 1);
+	wd_dataset_free(v, n);
 }
 
 /* Loads content into a fresh set that already holds one record; expects failure with an error
