@@ -4,7 +4,9 @@
  * Each record (its text as one user message) goes through each named checker alone, built from
  * the config exactly as `warden serve` would build it, so what is measured is what runs. A record
  * counts as flagged when the checker records an incident (any action, observe mode included).
- * Records of the held-out split only (default test), so training data is never reported. */
+ * Records of the held-out split only (default test), so training data is never reported.
+ * --target-fpr R chooses each checker's threshold on the validation split (the highest rate at
+ * most R on its negatives) and reports the asked-for split at that threshold. */
 #include "detect/eval_cmd.h"
 
 #include <errno.h>
@@ -32,7 +34,24 @@ struct column {
 	size_t nfiles, ncats;
 	double seconds;
 	size_t bytes, records;
+	double cut;  /* > 0: hit = score >= cut (chosen by --target-fpr) */
+	double *neg; /* the validation negatives' scores while choosing it */
+	size_t nneg, negcap;
 };
+
+static int push_score(struct column *c, double score)
+{
+	if (c->nneg == c->negcap) {
+		size_t cap = c->negcap ? 2 * c->negcap : 256;
+		double *p = realloc(c->neg, cap * sizeof *p);
+		if (!p)
+			return WD_ENOMEM;
+		c->neg = p;
+		c->negcap = cap;
+	}
+	c->neg[c->nneg++] = score;
+	return WD_OK;
+}
 
 static int in_list(const char *label, const char *list)
 {
@@ -127,8 +146,9 @@ static int flagged_by(struct wd_chain *ch, const char *text, double *score)
 static void write_score(FILE *fp, const char *file, const struct wd_sample *r, const char *checker,
                         double score)
 {
-	json_t *o = json_pack("{s:s,s:s?,s:s,s:s?,s:s,s:f}", "file", file, "id", r->id, "label",
-	                      r->label, "category", r->category, "checker", checker, "score", score);
+	json_t *o =
+	    json_pack("{s:s,s:s?,s:s,s:s?,s:s,s:f}", "file", file, "id", r->id, "label", r->label,
+	              "category", r->category, "checker", checker, "score", score);
 	if (o) {
 		json_dumpf(o, fp, JSON_COMPACT);
 		fputc('\n', fp);
@@ -167,6 +187,85 @@ static void print_tally(const struct tally *t)
 	printf("  %-48s %6ld %6ld %9s %9s %9s\n", t->name, t->pos, t->neg, prec, rec, fpr);
 }
 
+static int by_score_desc(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x < y) - (x > y);
+}
+
+/* The lowest threshold whose false-positive rate on the collected negatives is at most target:
+ * just above the score of the (floor(target * n) + 1)-th highest negative. */
+static void choose_cut(struct column *c, double target)
+{
+	c->cut = 1e-9;
+	if (!c->nneg)
+		return;
+	qsort(c->neg, c->nneg, sizeof *c->neg, by_score_desc);
+	size_t k = (size_t)(target * (double)c->nneg);
+	if (k < c->nneg && c->neg[k] > 0)
+		c->cut = c->neg[k] + 1e-9;
+}
+
+/* Runs every record of the split `want` (-1: all) through each column. calibrate: only keep the
+ * negatives' scores (for choose_cut); else count hits (score >= cut when a cut was chosen, the
+ * chain's own threshold otherwise) and write scores when asked. */
+static int pass(struct column *cols, size_t ncols, const char *const *files, size_t nfiles,
+                int want, const char *positive, const char *negative, int calibrate, FILE *scores,
+                char *err, size_t errlen)
+{
+	for (size_t f = 0; f < nfiles; f++) {
+		struct wd_sample *v = NULL;
+		size_t n = 0;
+		int rc = wd_dataset_load(files[f], &v, &n, err, errlen);
+		if (rc)
+			return rc;
+		const char *base = strrchr(files[f], '/') ? strrchr(files[f], '/') + 1 : files[f];
+		for (size_t i = 0; i < n && rc == WD_OK; i++) {
+			const struct wd_sample *r = &v[i];
+			if (!r->label || (want >= 0 && (int)r->split != want))
+				continue;
+			int pos = in_list(r->label, positive);
+			if (!pos && !in_list(r->label, negative))
+				continue;
+			if (calibrate && pos)
+				continue;
+			char cat[160];
+			snprintf(cat, sizeof cat, "%s%s%s",
+			         pos ? "" : "benign: ", r->category ? r->category : r->label,
+			         r->tricky ? " (tricky)" : "");
+			for (size_t c = 0; c < ncols && rc == WD_OK; c++) {
+				struct column *col = &cols[c];
+				struct timespec t0, t1;
+				clock_gettime(CLOCK_MONOTONIC, &t0);
+				double score;
+				int hit = flagged_by(col->chain, r->text, &score);
+				clock_gettime(CLOCK_MONOTONIC, &t1);
+				if (calibrate) {
+					rc = push_score(col, score);
+					continue;
+				}
+				if (col->cut > 0)
+					hit = score >= col->cut;
+				col->seconds += (double)(t1.tv_sec - t0.tv_sec) +
+				                (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+				col->bytes += strlen(r->text);
+				col->records++;
+				count(tally_for(&col->files, &col->nfiles, base), pos, hit);
+				count(tally_for(&col->cats, &col->ncats, cat), pos, hit);
+				count(tally_for(&col->files, &col->nfiles, "ALL"), pos, hit);
+				if (scores)
+					write_score(scores, base, r, col->id, score);
+			}
+		}
+		wd_dataset_free(v, n);
+		if (rc) {
+			snprintf(err, errlen, "out of memory");
+			return rc;
+		}
+	}
+	return WD_OK;
+}
+
 static void usage(void)
 {
 	fputs("usage: warden eval [-c CONFIG] --checker ID[,ID...] --data FILE [--data FILE ...]\n"
@@ -174,7 +273,10 @@ static void usage(void)
 	      "                   [--negative LABELS] [--threshold T] [--format "
 	      "text|json|markdown]\n"
 	      "                   [--scores FILE]   (JSONL: each record's id, label, checker, "
-	      "score)\n",
+	      "score)\n"
+	      "                   [--target-fpr R]  (threshold chosen on the validation split's "
+	      "negatives\n"
+	      "                                      for a false-positive rate of at most R)\n",
 	      stderr);
 }
 
@@ -184,7 +286,7 @@ int wd_eval_main(int argc, char **argv)
 	const char *positive = "harmful,jailbreak,injection", *negative = "benign";
 	const char *scores_path = NULL;
 	int json_out = 0, markdown = 0;
-	double threshold = -1;
+	double threshold = -1, target_fpr = -1;
 	const char **files = calloc((size_t)argc + 1, sizeof *files);
 	size_t nfiles = 0;
 	for (int i = 0; i < argc; i++) {
@@ -210,7 +312,18 @@ int wd_eval_main(int argc, char **argv)
 			threshold = strtod(v, NULL);
 		else if (strcmp(a, "--scores") == 0)
 			scores_path = v;
-		else if (strcmp(a, "--format") == 0) {
+		else if (strcmp(a, "--target-fpr") == 0) {
+			char *end;
+			target_fpr = strtod(v, &end);
+			if (*end || end == v || !(target_fpr >= 0 && target_fpr < 1)) {
+				fprintf(
+				    stderr,
+				    "warden eval: --target-fpr wants a rate in [0, 1), not %s\n",
+				    v);
+				free(files);
+				return 2;
+			}
+		} else if (strcmp(a, "--format") == 0) {
 			json_out = strcmp(v, "json") == 0;
 			markdown = strcmp(v, "markdown") == 0;
 		} else {
@@ -256,7 +369,8 @@ int wd_eval_main(int argc, char **argv)
 		struct column *c = &cols[ncols];
 		memset(c, 0, sizeof *c);
 		snprintf(c->id, sizeof c->id, "%.*s", (int)(e ? e - p : (long)strlen(p)), p);
-		if (build_one(conf, s.checkers, c->id, threshold, &c->chain, err, sizeof err)) {
+		if (build_one(conf, s.checkers, c->id, target_fpr >= 0 ? 1e-9 : threshold,
+		              &c->chain, err, sizeof err)) {
 			fprintf(stderr, "warden eval: %s\n", err);
 			status = 1;
 			goto out;
@@ -265,45 +379,27 @@ int wd_eval_main(int argc, char **argv)
 		p = e ? e + 1 : NULL;
 	}
 
-	for (size_t f = 0; f < nfiles; f++) {
-		struct wd_sample *v = NULL;
-		size_t n = 0;
-		if (wd_dataset_load(files[f], &v, &n, err, sizeof err)) {
+	if (target_fpr >= 0) {
+		/* thresholds from the validation split's negatives, then the asked-for split */
+		if (pass(cols, ncols, files, nfiles, WD_SPLIT_VALID, positive, negative, 1, NULL,
+		         err, sizeof err)) {
 			fprintf(stderr, "warden eval: %s\n", err);
 			status = 1;
 			goto out;
 		}
-		const char *base = strrchr(files[f], '/') ? strrchr(files[f], '/') + 1 : files[f];
-		for (size_t i = 0; i < n; i++) {
-			const struct wd_sample *r = &v[i];
-			if (!r->label || (want >= 0 && (int)r->split != want))
-				continue;
-			int pos = in_list(r->label, positive);
-			if (!pos && !in_list(r->label, negative))
-				continue;
-			char cat[160];
-			snprintf(cat, sizeof cat, "%s%s%s",
-			         pos ? "" : "benign: ", r->category ? r->category : r->label,
-			         r->tricky ? " (tricky)" : "");
-			for (size_t c = 0; c < ncols; c++) {
-				struct timespec t0, t1;
-				clock_gettime(CLOCK_MONOTONIC, &t0);
-				double score;
-				int hit = flagged_by(cols[c].chain, r->text, &score);
-				clock_gettime(CLOCK_MONOTONIC, &t1);
-				cols[c].seconds += (double)(t1.tv_sec - t0.tv_sec) +
-				                   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-				cols[c].bytes += strlen(r->text);
-				cols[c].records++;
-				count(tally_for(&cols[c].files, &cols[c].nfiles, base), pos, hit);
-				count(tally_for(&cols[c].cats, &cols[c].ncats, cat), pos, hit);
-				count(tally_for(&cols[c].files, &cols[c].nfiles, "ALL"), pos, hit);
-				if (scores)
-					write_score(scores, base, r, cols[c].id, score);
-			}
-		}
-		wd_dataset_free(v, n);
+		for (size_t c = 0; c < ncols; c++)
+			choose_cut(&cols[c], target_fpr);
 	}
+	if (pass(cols, ncols, files, nfiles, want, positive, negative, 0, scores, err,
+	         sizeof err)) {
+		fprintf(stderr, "warden eval: %s\n", err);
+		status = 1;
+		goto out;
+	}
+	for (size_t c = 0; c < ncols && target_fpr >= 0 && !json_out; c++)
+		printf("%s: threshold %.4f (false-positive rate at most %.3f on the validation "
+		       "split)\n",
+		       cols[c].id, cols[c].cut, target_fpr);
 
 	if (markdown) {
 		/* one table: a row per file, a column group per checker (the README's table) */
@@ -350,6 +446,8 @@ int wd_eval_main(int argc, char **argv)
 			    json_real(cols[c].seconds > 0
 			                  ? (double)cols[c].bytes / 1e6 / cols[c].seconds
 			                  : 0));
+			if (cols[c].cut > 0)
+				json_object_set_new(col, "threshold", json_real(cols[c].cut));
 			json_object_set_new(root, cols[c].id, col);
 		}
 		char *txt = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
@@ -383,6 +481,7 @@ out:
 		wd_chain_free(cols[c].chain);
 		free(cols[c].files);
 		free(cols[c].cats);
+		free(cols[c].neg);
 	}
 	wd_settings_free(&s);
 	wd_conf_free(conf);

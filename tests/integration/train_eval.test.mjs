@@ -1,0 +1,100 @@
+// train_eval.test.mjs — `warden train` and `warden eval` as a user runs them: a model trained
+// from a JSONL file (deterministically), evaluated on the held-out split with a threshold chosen
+// on the validation split (--target-fpr), per-record scores written (--scores), and bad
+// arguments refused with a precise message.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { WARDEN_BIN } from './harness.mjs';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wd-train-'));
+const file = (name) => path.join(dir, name);
+
+function warden(...args) {
+  const r = spawnSync(WARDEN_BIN, args, { cwd: dir, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+// Two kinds of request in varied words: asking how to hurt people, asking about cooking.
+const harmfulVerbs = ['poison', 'stab', 'attack', 'strangle', 'shoot', 'kidnap'];
+const victims = ['my neighbour', 'a stranger', 'my coworker', 'the guard', 'a child', 'people'];
+const benignVerbs = ['bake', 'roast', 'season', 'grill', 'slice', 'marinate'];
+const foods = ['a chicken', 'bread', 'carrots', 'a salmon', 'potatoes', 'a pie'];
+const frames = ['How do I', 'Tell me how to', 'What is the best way to', 'Explain how to'];
+const records = [];
+for (let i = 0; i < 240; i++) {
+  const f = frames[i % frames.length];
+  const harmful = i % 2 === 0;
+  const verb = (harmful ? harmfulVerbs : benignVerbs)[(i >> 1) % 6];
+  const obj = (harmful ? victims : foods)[(i >> 3) % 6];
+  records.push({
+    id: `r${i}`,
+    text: `${f} ${verb} ${obj} quickly, number ${i}?`,
+    label: harmful ? 'harmful' : 'benign',
+    other: `field ${i}`,
+  });
+}
+fs.writeFileSync(file('data.jsonl'), records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+fs.writeFileSync(
+  file('warden.yaml'),
+  'checkers:\n  - id: harm\n    type: harm\n    phases: [request]\n    threshold: 0.5\n' +
+    '    config: {model: m.model}\n'
+);
+
+test('train: writes a model, the same bytes from the same data', () => {
+  const train = (out) =>
+    warden('train', '--data', 'data.jsonl', '--classes', 'benign,harmful', '--out', out);
+  const a = train('m.model');
+  assert.equal(a.code, 0, a.err);
+  assert.match(a.err + a.out, /wrote m\.model/);
+  assert.equal(train('m2.model').code, 0);
+  assert.deepEqual(fs.readFileSync(file('m.model')), fs.readFileSync(file('m2.model')));
+});
+
+test('eval: threshold from the validation split, test split reported, scores written', () => {
+  const r = warden('eval', '-c', 'warden.yaml', '--checker', 'harm', '--data', 'data.jsonl',
+    '--format', 'json', '--target-fpr', '0.05', '--scores', 'scores.jsonl');
+  assert.equal(r.code, 0, r.err);
+  const harm = JSON.parse(r.out).harm;
+  assert.ok(harm.threshold > 0 && harm.threshold < 1, `threshold ${harm.threshold}`);
+  const all = harm.files.find((t) => t.name === 'ALL');
+  assert.ok(all.positives > 10 && all.negatives > 10, JSON.stringify(all));
+  assert.ok(all.recall >= 0.9, `recall ${all.recall}`);
+  assert.ok(all.false_positive_rate <= 0.1, `fpr ${all.false_positive_rate}`);
+  // one line per test-split record, each with its id, label and a score in [0, 1]
+  const lines = fs.readFileSync(file('scores.jsonl'), 'utf8').trim().split('\n').map(JSON.parse);
+  assert.equal(lines.length, all.positives + all.negatives);
+  for (const l of lines) {
+    assert.equal(l.checker, 'harm');
+    assert.ok(l.score >= 0 && l.score <= 1);
+    assert.equal(l.label, records[Number(l.id.slice(1))].label);
+  }
+});
+
+test('eval: PATH@FIELD reads another field as the text', () => {
+  const r = warden('eval', '-c', 'warden.yaml', '--checker', 'harm', '--data', 'data.jsonl@other',
+    '--format', 'json');
+  assert.equal(r.code, 0, r.err);
+  // "field N" carries neither kind's words: nothing is flagged
+  const all = JSON.parse(r.out).harm.files.find((t) => t.name === 'ALL');
+  assert.equal(all.true_positives + all.false_positives, 0);
+  const bad = warden('eval', '-c', 'warden.yaml', '--checker', 'harm', '--data', 'data.jsonl@nope');
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /data\.jsonl:1: "nope" is missing/);
+});
+
+test('eval and train refuse bad arguments', () => {
+  const fpr = warden('eval', '--checker', 'harm', '--data', 'data.jsonl', '--target-fpr', '2');
+  assert.equal(fpr.code, 2);
+  assert.match(fpr.err, /--target-fpr wants a rate in \[0, 1\), not 2/);
+  const id = warden('eval', '-c', 'warden.yaml', '--checker', 'nope', '--data', 'data.jsonl');
+  assert.equal(id.code, 1);
+  assert.match(id.err, /no checker with id "nope"/);
+  const missing = warden('train', '--data', 'absent.jsonl', '--classes', 'benign,harmful',
+    '--out', 'x.model');
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.err, /absent\.jsonl/);
+});
