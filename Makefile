@@ -143,12 +143,18 @@ models: $(BUILD)/warden
 		--map-file conf/models/categories.map --classes S1,S2,S4,S6,S7,S8,S9,S10,S11,S12,S14 \
 		--balance --l1 --c 8 --out conf/models/harm_category.model
 
-# The quality table in the README: held-out test split, warden's checkers beside the keyword
-# baselines (conf/eval.yaml).
+# The quality tables in the README: held-out test split; warden's checkers at thresholds chosen
+# on the validation split for a 5% false-positive rate, the keyword baselines (conf/eval.yaml) as
+# they are.
+EVAL = $(BUILD)/warden eval -c conf/eval.yaml --format markdown
 eval: $(BUILD)/warden
-	$(BUILD)/warden eval -c conf/eval.yaml --checker harm,harm+rules,badwords --format markdown \
+	$(EVAL) --checker harm,harm+rules --target-fpr 0.05 \
 		$(foreach f,$(HARM_POS) $(BENIGN),--data $(f)) --positive harmful --negative benign
+	$(EVAL) --checker badwords $(foreach f,$(HARM_POS) $(BENIGN),--data $(f)) \
+		--positive harmful --negative benign
 	$(CC) $(CPPFLAGS) -O2 -o $(BUILD)/refusal_eval tests/eval/refusal_eval.c src/detect/refusal.c \
 		$(LDLIBS) && $(BUILD)/refusal_eval
-	$(BUILD)/warden eval -c conf/eval.yaml --checker jailbreak --format markdown \
+	$(EVAL) --checker jailbreak --target-fpr 0.05 \
+		$(foreach f,$(ATTACKS) $(BENIGN),--data $(f)) --positive jailbreak,injection --negative benign
+	$(EVAL) --checker jb-keywords \
 		$(foreach f,$(ATTACKS) $(BENIGN),--data $(f)) --positive jailbreak,injection --negative benign
