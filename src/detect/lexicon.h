@@ -1,0 +1,42 @@
+/* lexicon.h — word classes for the intent × target features of detect/features: whether a
+ * request asks to *do* harm (a violent or criminal verb, a how-to frame) to a *target* (a
+ * person, a group, oneself, a child) or talks about harmless things in the same words (a Python
+ * process, weeds, history, fiction). A linear model over n-grams cannot see that "kill" next to
+ * "people" differs from "kill" next to "process"; class co-occurrences within a sentence give it
+ * that conjunction. Built-in lists (lexicon.c), regular inflections included. */
+#ifndef WD_DETECT_LEXICON_H
+#define WD_DETECT_LEXICON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum wd_lex_class {
+	WD_LEX_VIOLENT, /* kill, stab, poison, hang, attack */
+	WD_LEX_CRIME,   /* steal, launder, hack, blackmail */
+	WD_LEX_MAKE,    /* make, synthesize, build, write */
+	WD_LEX_OBTAIN,  /* buy, obtain, find, access */
+	WD_LEX_HIDE,    /* hide, untraceable, caught, police */
+	WD_LEX_PERSON,  /* people, neighbour, wife, cop, president */
+	WD_LEX_SELF,    /* myself, wrist, overdose */
+	WD_LEX_GROUP,   /* religions, ethnicities, orientations, disabled */
+	WD_LEX_TECH,    /* process, thread, server, script */
+	WD_LEX_THING,   /* weeds, time, photo, engine: the objects of figurative violence */
+	WD_LEX_WEAPON,  /* bomb, gun, sarin, anthrax */
+	WD_LEX_DRUG,    /* meth, heroin, fentanyl */
+	WD_LEX_PRIVATE, /* records, password, address, beliefs */
+	WD_LEX_HOWTO,   /* how, steps, guide, best way */
+	WD_LEX_ABOUT,   /* history, why, fiction, prevention, safety */
+	WD_LEX_DISCR,   /* barred, inferior, not allowed */
+	WD_LEX_MINOR,   /* child, teen, underage */
+	WD_LEX_SEXUAL,  /* sex, nude, explicit */
+	WD_LEX_DECEIVE, /* misinformation, hoax, persuade */
+	WD_LEX_TARGET,  /* casino, vault, car, identity: what crimes are done to */
+	WD_LEX_CYBER,   /* malware, ransomware, keylogger */
+	WD_LEX_NCLASS
+};
+
+/* The classes (bit 1 << wd_lex_class) of one lowercased word, 0 when it is in none.
+ * Thread-safe; the table is built on first use. */
+uint32_t wd_lexicon_classes(const char *word, size_t len);
+
+#endif
