@@ -9,10 +9,8 @@
 #include "checkers/checkers.h"
 
 static const struct wd_checker_type *const builtins[] = {
-    &wd_checker_pattern,
-    &wd_checker_debug,
-    &wd_checker_harm,
-    &wd_checker_jailbreak,
+    &wd_checker_pattern,   &wd_checker_debug,  &wd_checker_harm,
+    &wd_checker_jailbreak, &wd_checker_remote,
 };
 
 const struct wd_checker_type *wd_registry_find(const char *name)

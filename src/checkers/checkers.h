@@ -14,5 +14,7 @@ extern const struct wd_checker_type wd_checker_debug;
 extern const struct wd_checker_type wd_checker_harm;
 /* jailbreak: jailbreaks in the user's turns and prompt injection in tool output. */
 extern const struct wd_checker_type wd_checker_jailbreak;
+/* remote: asks an external guard model (Llama Guard, /v1/moderations) off the I/O thread. */
+extern const struct wd_checker_type wd_checker_remote;
 
 #endif

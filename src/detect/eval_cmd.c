@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,17 +120,58 @@ static int build_one(const struct wd_conf *conf, const json_t *checkers, const c
 	return WD_ENOTFOUND;
 }
 
-/* Whether the chain made an incident of text; *score is the highest incident score (0 if none). */
+/* An async checker's wake, for a host that simply waits (eval runs one record at a time). */
+struct waiter {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int woken;
+};
+
+static void wake(void *arg)
+{
+	struct waiter *w = arg;
+	pthread_mutex_lock(&w->lock);
+	w->woken = 1;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Waits for the wake or the pending checker's deadline, then resumes or expires the run. */
+static int wait_async(struct wd_run *run, struct waiter *w)
+{
+	long ms = wd_run_deadline_ms(run);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&w->lock);
+	while (!w->woken && ms >= 0 && pthread_cond_timedwait(&w->cond, &w->lock, &until) == 0)
+		;
+	int woken = w->woken;
+	w->woken = 0;
+	pthread_mutex_unlock(&w->lock);
+	return woken ? wd_run_resume(run) : wd_run_expire(run);
+}
+
+/* Whether the chain made an incident of text; *score is the highest incident score (0 if none).
+ * Async checkers (remote) are waited for, up to their timeout_ms. */
 static int flagged_by(struct wd_chain *ch, const char *text, double *score)
 {
 	*score = 0;
 	struct wd_part part = {WD_PART_TEXT, text, strlen(text), NULL};
 	struct wd_message msg = {.role = WD_ROLE_USER, .choice = -1, .parts = &part, .nparts = 1};
 	struct wd_exchange x = {.route = WD_ROUTE_CHAT, .msgs = &msg, .nmsgs = 1};
-	struct wd_run *run = wd_run_new(ch, "eval", NULL, NULL);
+	struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+	struct wd_run *run = wd_run_new(ch, "eval", wake, &w);
 	if (!run)
 		return 0;
-	wd_run_request(run, WD_PHASE_REQUEST, &x);
+	int rc = wd_run_request(run, WD_PHASE_REQUEST, &x);
+	while (rc == WD_AGAIN)
+		rc = wait_async(run, &w);
 	size_t n;
 	const struct wd_outcome *o = wd_run_outcomes(run, &n);
 	int hit = 0;

@@ -4,11 +4,12 @@
 // arguments refused with a precise message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { WARDEN_BIN } from './harness.mjs';
+import { chatCompletion, scriptedUpstream, sendJSON } from './upstream.mjs';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wd-train-'));
 const file = (name) => path.join(dir, name);
@@ -84,6 +85,31 @@ test('eval: PATH@FIELD reads another field as the text', () => {
   const bad = warden('eval', '-c', 'warden.yaml', '--checker', 'harm', '--data', 'data.jsonl@nope');
   assert.equal(bad.code, 1);
   assert.match(bad.err, /data\.jsonl:1: "nope" is missing/);
+});
+
+// eval waits for async checkers: a `remote` guard (a fake Llama Guard that calls any text with a
+// harmful verb unsafe) is measured like the built-in checkers.
+test('eval: a remote guard model is waited for and measured', async () => {
+  const guard = await scriptedUpstream(async (req, body, res, rec) => {
+    const last = rec.json.messages.at(-1).content;
+    const unsafe = harmfulVerbs.some((v) => last.includes(v));
+    sendJSON(res, 200, chatCompletion(unsafe ? 'unsafe\nS1' : 'safe'));
+  });
+  try {
+    fs.writeFileSync(file('guard.yaml'),
+      `checkers:\n  - id: guard\n    type: remote\n    phases: [request]\n    timeout_ms: 5000\n` +
+      `    config: {url: "${guard.url}", model: llama-guard-3}\n`);
+    const out = await new Promise((resolve, reject) =>
+      execFile(WARDEN_BIN, ['eval', '-c', 'guard.yaml', '--checker', 'guard', '--data', 'data.jsonl',
+        '--format', 'json'], { cwd: dir }, (err, stdout, stderr) =>
+        err ? reject(new Error(stderr)) : resolve(stdout)));
+    const all = JSON.parse(out).guard.files.find((t) => t.name === 'ALL');
+    assert.equal(all.recall, 1);
+    assert.equal(all.false_positive_rate, 0);
+    assert.equal(guard.requests.length, all.positives + all.negatives);
+  } finally {
+    await guard.close();
+  }
 });
 
 test('eval and train refuse bad arguments', () => {
