@@ -28,6 +28,7 @@ struct rule {
 
 struct pattern {
 	hs_database_t *block, *stream;
+	uint64_t block_serial, stream_serial; /* for the per-thread scratch */
 	struct rule *rules;
 	size_t nrules;
 	size_t holdback;
@@ -218,6 +219,8 @@ static int pattern_init(const json_t *conf, void **self, char **err)
 		hs_free_compile_error(ce);
 		goto out;
 	}
+	p->block_serial = wd_hs_serial();
+	p->stream_serial = wd_hs_serial();
 	rc = WD_OK;
 out:
 	free(exprs);
@@ -261,7 +264,7 @@ static void report(const struct pattern *p, const struct hit *h, const char *tex
 
 static int scan_text(const struct pattern *p, const char *text, size_t len, struct hit *h)
 {
-	hs_scratch_t *s = wd_hs_scratch(p->block);
+	hs_scratch_t *s = wd_hs_scratch(p->block, p->block_serial);
 	if (!s)
 		return WD_ENOMEM;
 	hs_error_t e = hs_scan(p->block, text, (unsigned)len, 0, s, on_match, h);
@@ -365,7 +368,7 @@ static int pattern_check_chunk(void *self, struct wd_check_ctx *c, const struct 
 	}
 	if (d->len > UINT_MAX)
 		return WD_ETOOBIG;
-	hs_scratch_t *s = wd_hs_scratch(p->stream);
+	hs_scratch_t *s = wd_hs_scratch(p->stream, p->stream_serial);
 	if (!s)
 		return WD_ENOMEM;
 	struct hit h = {.message = d->choice, .part = tool};
@@ -408,7 +411,7 @@ static int pattern_finish(void *self, struct wd_check_ctx *c, const struct wd_ex
 	struct pattern *p = self;
 	struct pattern_state *st = c->state;
 	if (st && st->n) { /* a stream: flush end-anchored matches */
-		hs_scratch_t *s = wd_hs_scratch(p->stream);
+		hs_scratch_t *s = wd_hs_scratch(p->stream, p->stream_serial);
 		struct hit h = {0};
 		close_streams(st, s, &h);
 		if (h.found)

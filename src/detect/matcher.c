@@ -19,6 +19,7 @@
 
 struct wd_matcher {
 	hs_database_t *db;
+	uint64_t serial; /* for the per-thread scratch (detect/scratch.h) */
 	struct wd_rule *rules;
 	size_t nrules, caprules;
 	unsigned *pat_rule; /* pattern index → rule index */
@@ -266,6 +267,7 @@ static int compile(struct wd_matcher *m, char *err, size_t errlen)
 		rc = WD_EINVAL;
 		goto out;
 	}
+	m->serial = wd_hs_serial();
 	for (size_t i = 0; i < m->npats; i++) {
 		free(m->exprs[i]);
 		m->exprs[i] = NULL;
@@ -402,7 +404,7 @@ int wd_matcher_scan(const struct wd_matcher *m, const char *text, size_t len,
 	*n = 0;
 	if (len > UINT_MAX)
 		len = UINT_MAX; /* vectorscan's limit; 4 GiB of prompt never reaches here */
-	hs_scratch_t *sc = wd_hs_scratch(m->db);
+	hs_scratch_t *sc = wd_hs_scratch(m->db, m->serial);
 	if (!sc)
 		return WD_ENOMEM;
 	hs_error_t e = hs_scan(m->db, text ? text : "", (unsigned)len, 0, sc, on_match, &s);

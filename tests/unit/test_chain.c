@@ -61,7 +61,7 @@ TEST(build_errors_name_file_line_and_path)
 	char err[512];
 	CHECK(!build("checkers:\n  - id: a\n    type: harmm\n", err, sizeof err));
 	CHECK_STR(err, "t.yaml:3: checkers[0].type: unknown checker \"harmm\" (known: pattern, "
-	               "debug, harm, jailbreak)");
+	               "debug, harm, jailbreak, remote)");
 	CHECK(!build("checkers:\n  - id: a\n    type: debug\n  - id: a\n    type: debug\n", err,
 	             sizeof err));
 	CHECK_STR(err, "t.yaml:4: checkers[1].id: duplicate id \"a\"");
