@@ -132,6 +132,15 @@ BENIGN := $(DATA)/cyberseceval-mitre-frr/mitre_frr_dev.jsonl \
 ATTACKS := $(DATA)/jailbreak-llms-in-the-wild/jailbreak_prompts.jsonl \
 	$(DATA)/cyberseceval-prompt-injection/prompt_injection.jsonl $(DATA)/bipia/bipia_attacks_train.jsonl
 
+# The character LM learns fluent text (benign and harmful requests alike): GCG suffixes are not.
+CHARLM_BENIGN := $(DATA)/wildguard-benign-injecguard/wildguard_benign.jsonl \
+	$(DATA)/dolly-sensitive-benign/dolly_sensitive_benign_dev.jsonl \
+	$(DATA)/mt-bench-questions/mt_bench_questions.jsonl $(DATA)/openai-moderation/openai_moderation.jsonl \
+	$(DATA)/xstest/xstest.jsonl $(DATA)/cyberseceval-mitre-frr/mitre_frr_dev.jsonl \
+	$(DATA)/notinject/notinject_level1.jsonl
+CHARLM_FLUENT := $(DATA)/advbench/advbench_behaviors.jsonl $(DATA)/harmbench/harmbench_val.jsonl \
+	$(DATA)/strongreject/strongreject_dev.jsonl
+
 # Rebuilds the committed model files from the public data (train split only; deterministic).
 models: $(BUILD)/warden
 	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN),--data $(f)) \
@@ -142,6 +151,9 @@ models: $(BUILD)/warden
 	$(BUILD)/warden train $(foreach f,$(HARM_POS),--data $(f)) --by-category harmful \
 		--map-file conf/models/categories.map --classes S1,S2,S4,S6,S7,S8,S9,S10,S11,S12,S14 \
 		--balance --l1 --c 8 --out conf/models/harm_category.model
+	$(BUILD)/warden charlm --label benign,benign_partial_labels \
+		$(foreach f,$(CHARLM_BENIGN),--data $(f)) --label harmful \
+		$(foreach f,$(CHARLM_FLUENT),--data $(f)) --out conf/models/charlm.model
 
 # The quality tables in the README: held-out test split; warden's checkers at thresholds chosen
 # on the validation split for a 5% false-positive rate, the keyword baselines (conf/eval.yaml) as

@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "detect/charlm.h"
 #include "detect/eval_cmd.h"
 #include "detect/train_cmd.h"
 #include "http/proxy.h"
@@ -31,6 +32,7 @@ static void usage(FILE *f)
 	      "       warden migrate [--db PATH] [-c FILE]\n"
 	      "       warden train --data FILE.jsonl ... --classes A,B --out FILE.model [...]\n"
 	      "       warden eval [-c CONFIG] --checker ID[,ID] --data FILE.jsonl ... [...]\n"
+	      "       warden charlm [--label L,...] --data FILE.jsonl ... --out FILE.model\n"
 	      "       warden version\n"
 	      "\n"
 	      "serve  the guard proxy (defaults: listen 127.0.0.1:8080, admin 127.0.0.1:8081,\n"
@@ -233,6 +235,8 @@ int main(int argc, char **argv)
 		rc = wd_eval_main(argc - 2, argv + 2);
 	} else if (strcmp(cmd, "train") == 0) {
 		rc = wd_train_main(argc - 2, argv + 2);
+	} else if (strcmp(cmd, "charlm") == 0) {
+		rc = wd_charlm_main(argc - 2, argv + 2);
 	} else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("warden %s (libcurl %s)\n", WD_VERSION,
 		       curl_version_info(CURLVERSION_NOW)->version);

@@ -6,7 +6,17 @@
  * the highest score wins. The category is the strongest rule's, else jailbreak.other for the
  * user's turns and injection.tool for tool output.
  *
- * config: model, rules, turns (user turns looked at, 4), max_bytes (16384). */
+ * GCG-style adversarial suffixes (optimised token salad after a request) are found by a character
+ * language model (detect/charlm): when the worst window of the last CHARLM_TAIL bytes of the
+ * user's turns (a suffix ends the prompt; this bounds the cost) costs at least
+ * charlm_threshold bits per character, the verdict is jailbreak.gcg with
+ *     score = 0.5 + 0.5 * min(1, (bits - charlm_threshold) / 4)
+ * (0.5 at the threshold, 1 four bits above it) or the classifier's score if that is higher, and
+ * evidence naming the window (offset and length in the user turns joined by "\n").
+ *
+ * config: model, rules, turns (user turns looked at, 4), max_bytes (16384), charlm (a model
+ * file; optional), charlm_threshold (bits per character, 9.5: about 0.6% false positives on the
+ * validation split of the benign sets). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +26,18 @@
 #include "checkers/textconf.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "detect/charlm.h"
 #include "detect/classify.h"
+
+#define CHARLM_THRESHOLD 9.5  /* chosen on the validation split; see the file comment */
+#define CHARLM_SPAN      4.0  /* bits above the threshold that score 1 */
+#define CHARLM_TAIL      1024 /* bytes scored: a GCG suffix ends the prompt (cost ~40 us/KB) */
 
 struct jailbreak {
 	struct wd_classifier c;
 	int turns;
+	struct wd_charlm *lm; /* NULL: no GCG check */
+	double lm_threshold;
 };
 
 static void jailbreak_destroy(void *self)
@@ -29,27 +46,70 @@ static void jailbreak_destroy(void *self)
 	if (!j)
 		return;
 	wd_classifier_free(&j->c);
+	wd_charlm_free(j->lm);
 	free(j);
+}
+
+static int fail(char **err, const char *msg)
+{
+	*err = strdup(msg);
+	return WD_EINVAL;
+}
+
+/* The charlm keys, read here; conf without them goes to textconf. */
+static int charlm_init(struct jailbreak *j, const json_t *conf, char **err)
+{
+	const json_t *path = json_object_get(conf, "charlm");
+	const json_t *t = json_object_get(conf, "charlm_threshold");
+	j->lm_threshold = CHARLM_THRESHOLD;
+	if (t) {
+		if (!json_is_number(t) || !(json_number_value(t) > 0) || json_number_value(t) > 64)
+			return fail(err, "charlm_threshold: must be a number of bits from 0 to 64");
+		if (!path)
+			return fail(err, "charlm_threshold: needs charlm (a model file)");
+		j->lm_threshold = json_number_value(t);
+	}
+	if (!path)
+		return WD_OK;
+	if (!json_is_string(path) || !json_string_length(path))
+		return fail(err, "charlm: must be a path");
+	char why[512];
+	int rc = wd_charlm_load(json_string_value(path), &j->lm, why, sizeof why);
+	if (rc) {
+		char msg[600];
+		snprintf(msg, sizeof msg, "charlm: %s", why);
+		*err = strdup(msg);
+	}
+	return rc;
 }
 
 static int jailbreak_init(const json_t *conf, void **self, char **err)
 {
 	static const char *const keys[] = {"model", "rules", "turns", "max_bytes", NULL};
 	struct jailbreak *j = calloc(1, sizeof *j);
-	if (!j)
-		return WD_ENOMEM;
+	json_t *rest = json_copy((json_t *)conf);
+	int rc = WD_ENOMEM;
 	*self = j;
+	if (!j || !rest)
+		goto out;
+	json_object_del(rest, "charlm");
+	json_object_del(rest, "charlm_threshold");
 	struct wd_textconf tc;
-	int rc = wd_textconf_parse(conf, keys, &tc, err);
+	rc = wd_textconf_parse(rest, keys, &tc, err);
 	if (rc)
-		return rc;
+		goto out;
 	j->turns = tc.turns;
 	char why[512];
 	rc = wd_classifier_load(&j->c, tc.model, "attack", tc.rules,
 	                        (1u << WD_RULE_JAILBREAK) | (1u << WD_RULE_INJECTION), tc.max_bytes,
 	                        why, sizeof why);
-	if (rc)
+	if (rc) {
 		*err = strdup(why);
+		goto out;
+	}
+	rc = charlm_init(j, conf, err);
+out:
+	json_decref(rest);
 	return rc;
 }
 
@@ -68,12 +128,45 @@ static int consider(const struct jailbreak *j, const char *text, size_t len, con
 	return WD_OK;
 }
 
+/* The GCG check on the user's turns: when their worst window reaches the threshold, v becomes
+ * jailbreak.gcg (what the classifier found stays in the evidence as "classifier"). */
+static int gcg(const struct jailbreak *j, const char *text, size_t len, struct wd_verdict *v)
+{
+	size_t from = len > CHARLM_TAIL ? len - CHARLM_TAIL : 0;
+	while (from > 0 && from < len && ((unsigned char)text[from] & 0xC0) == 0x80)
+		from++; /* start on a UTF-8 character */
+	struct wd_charlm_result r;
+	int rc = wd_charlm_score(j->lm, text + from, len - from, &r);
+	if (rc || r.bits < j->lm_threshold)
+		return rc;
+	r.offset += from;
+	double over = (r.bits - j->lm_threshold) / CHARLM_SPAN;
+	double score = 0.5 + 0.5 * (over < 1 ? over : 1);
+	size_t n = r.len < 80 ? r.len : 80;
+	while (n < r.len && n > 0 && ((unsigned char)text[r.offset + n] & 0xC0) == 0x80)
+		n--; /* do not cut a UTF-8 character */
+	json_t *ev =
+	    json_pack("{s:s,s:f,s:f,s:{s:I,s:I},s:s%,s:s}", "rule", "charlm", "bits", r.bits,
+	              "threshold", j->lm_threshold, "span", "offset", (json_int_t)r.offset,
+	              "length", (json_int_t)r.len, "excerpt", text + r.offset, n, "scope", "user");
+	if (!ev)
+		return WD_ENOMEM;
+	if (v->evidence)
+		json_object_set_new(ev, "classifier", v->evidence);
+	v->evidence = ev;
+	if (score > v->score)
+		v->score = score;
+	snprintf(v->category, sizeof v->category, "jailbreak.gcg");
+	return WD_OK;
+}
+
 static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
                                    const struct wd_exchange *x, struct wd_verdict *v)
 {
 	const struct jailbreak *j = self;
-	struct wd_buf text;
+	struct wd_buf text, tool;
 	wd_buf_init(&text, j->c.max_bytes);
+	wd_buf_init(&tool, j->c.max_bytes);
 	int rc = wd_textconf_user_turns(x, j->turns, &text);
 	if ((rc == WD_OK || rc == WD_ETOOBIG) && text.len)
 		rc = consider(j, text.data, text.len, "jailbreak.other", "user", v);
@@ -84,12 +177,15 @@ static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
 		const struct wd_message *m = &x->msgs[i];
 		if (m->role != WD_ROLE_TOOL && m->role != WD_ROLE_FUNCTION)
 			continue;
-		wd_buf_reset(&text);
-		wd_textconf_message_text(m, &text);
-		rc = text.len ? consider(j, text.data, text.len, "injection.tool", "tool", v)
+		wd_buf_reset(&tool);
+		wd_textconf_message_text(m, &tool);
+		rc = tool.len ? consider(j, tool.data, tool.len, "injection.tool", "tool", v)
 		              : WD_OK;
 	}
+	if ((rc == WD_OK || rc == WD_ETOOBIG) && j->lm && text.len)
+		rc = gcg(j, text.data, text.len, v);
 	wd_buf_free(&text);
+	wd_buf_free(&tool);
 	return rc == WD_ETOOBIG ? WD_OK : rc;
 }
 

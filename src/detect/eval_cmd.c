@@ -157,11 +157,14 @@ static int wait_async(struct wd_run *run, struct waiter *w)
 	return woken ? wd_run_resume(run) : wd_run_expire(run);
 }
 
-/* Whether the chain made an incident of text; *score is the highest incident score (0 if none).
+/* Whether the chain made an incident of text; *score is the highest incident score (0 if none)
+ * and cat that incident's category.
  * Async checkers (remote) are waited for, up to their timeout_ms. */
-static int flagged_by(struct wd_chain *ch, const char *text, double *score)
+static int flagged_by(struct wd_chain *ch, const char *text, double *score, char *cat,
+                      size_t catlen)
 {
 	*score = 0;
+	cat[0] = '\0';
 	struct wd_part part = {WD_PART_TEXT, text, strlen(text), NULL};
 	struct wd_message msg = {.role = WD_ROLE_USER, .choice = -1, .parts = &part, .nparts = 1};
 	struct wd_exchange x = {.route = WD_ROUTE_CHAT, .msgs = &msg, .nmsgs = 1};
@@ -178,19 +181,21 @@ static int flagged_by(struct wd_chain *ch, const char *text, double *score)
 	for (size_t i = 0; i < n; i++)
 		if (o[i].kind == WD_OUT_INCIDENT) {
 			hit = 1;
-			if (o[i].score > *score)
+			if (o[i].score > *score) {
 				*score = o[i].score;
+				snprintf(cat, catlen, "%s", o[i].category);
+			}
 		}
 	wd_run_free(run);
 	return hit;
 }
 
 static void write_score(FILE *fp, const char *file, const struct wd_sample *r, const char *checker,
-                        double score)
+                        double score, const char *found)
 {
-	json_t *o =
-	    json_pack("{s:s,s:s?,s:s,s:s?,s:s,s:f}", "file", file, "id", r->id, "label", r->label,
-	              "category", r->category, "checker", checker, "score", score);
+	json_t *o = json_pack("{s:s,s:s?,s:s,s:s?,s:s,s:f,s:s?}", "file", file, "id", r->id,
+	                      "label", r->label, "category", r->category, "checker", checker,
+	                      "score", score, "found", found[0] ? found : NULL);
 	if (o) {
 		json_dumpf(o, fp, JSON_COMPACT);
 		fputc('\n', fp);
@@ -280,7 +285,9 @@ static int pass(struct column *cols, size_t ncols, const char *const *files, siz
 				struct timespec t0, t1;
 				clock_gettime(CLOCK_MONOTONIC, &t0);
 				double score;
-				int hit = flagged_by(col->chain, r->text, &score);
+				char found[64];
+				int hit =
+				    flagged_by(col->chain, r->text, &score, found, sizeof found);
 				clock_gettime(CLOCK_MONOTONIC, &t1);
 				if (calibrate) {
 					rc = push_score(col, score);
@@ -296,7 +303,7 @@ static int pass(struct column *cols, size_t ncols, const char *const *files, siz
 				count(tally_for(&col->cats, &col->ncats, cat), pos, hit);
 				count(tally_for(&col->files, &col->nfiles, "ALL"), pos, hit);
 				if (scores)
-					write_score(scores, base, r, col->id, score);
+					write_score(scores, base, r, col->id, score, found);
 			}
 		}
 		wd_dataset_free(v, n);
@@ -315,7 +322,7 @@ static void usage(void)
 	      "                   [--negative LABELS] [--threshold T] [--format "
 	      "text|json|markdown]\n"
 	      "                   [--scores FILE]   (JSONL: each record's id, label, checker, "
-	      "score)\n"
+	      "score, found category)\n"
 	      "                   [--target-fpr R]  (threshold chosen on the validation split's "
 	      "negatives\n"
 	      "                                      for a false-positive rate of at most R)\n",
