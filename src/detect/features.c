@@ -4,9 +4,15 @@
  * capitals are lowered in case the text was not normalised). Each word gives a unigram, a bigram
  * with the word before it, and the character 3-, 4- and 5-grams of " word ". Every feature is a
  * 32-bit FNV-1a hash seeded by its kind, xor-folded to WD_FEATURE_BITS bits. The raw indices are
- * written to f->idx, radix-sorted (two 10-bit passes, the second half of f->idx as scratch, so a
+ * written to f->idx, radix-sorted (two 10-bit passes, the rest of f->idx as scratch, so a
  * warmed-up wd_features allocates nothing), then runs of equal indices become one feature with
- * value 1 + ln(count), and the vector is L2-normalised. */
+ * value 1 + ln(count), and the vector is L2-normalised.
+ *
+ * This runs on every request (with the sort, most of the cost of the harm and jailbreak
+ * checkers), so the loops are written for the branch predictor: a word is read and hashed in one
+ * pass, its n-grams coming out as it is read, and the run collapse writes every index and
+ * advances by a comparison instead of branching on it. The result is the plain loops': the same
+ * hashes, and the norm summed in index order. */
 #include "detect/features.h"
 
 #include <math.h>
@@ -14,6 +20,10 @@
 #include <string.h>
 
 #include "core/err.h"
+
+#if defined(__SSE2__) && !defined(WD_NO_SIMD)
+#include <xmmintrin.h>
+#endif
 
 #define FNV_OFFSET 2166136261u
 #define FNV_PRIME  16777619u
@@ -24,7 +34,6 @@ _Static_assert(WD_FEATURE_BITS == 20, "the radix sort below does two 10-bit pass
 #define RADIX_BITS 10
 #define RADIX_SIZE (1u << RADIX_BITS)
 #define RADIX_MASK (RADIX_SIZE - 1)
-#define PAD_WORD   256 /* words up to this long are copied to the stack with their spaces */
 
 /* 1 + ln(k) for small counts, so the common case needs no logf. */
 static const float one_plus_ln[17] = {
@@ -33,7 +42,7 @@ static const float one_plus_ln[17] = {
     3.4849066f, 3.5649493f, 3.6390573f, 3.7080502f, 3.7725887f,
 };
 
-/* Byte class: 0 = separator, 1 = apostrophe, else the (lowercased) word byte. */
+/* 0 = separator, else the byte as it is hashed (lowercased; the apostrophe is itself). */
 static const unsigned char word_byte[256] = {
     ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5', ['6'] = '6',
     ['7'] = '7', ['8'] = '8', ['9'] = '9', ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd',
@@ -43,7 +52,7 @@ static const unsigned char word_byte[256] = {
     ['Z'] = 'z', ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f',
     ['g'] = 'g', ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm',
     ['n'] = 'n', ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't',
-    ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z', ['\''] = 1,
+    ['u'] = 'u', ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z', ['\''] = '\'',
 };
 
 static inline uint32_t fnv_step(uint32_t h, unsigned char c)
@@ -78,7 +87,7 @@ static int reserve(struct wd_features *f, size_t need)
 	size_t cap = f->cap ? f->cap : 256;
 	while (cap < need)
 		cap *= 2;
-	/* idx holds twice cap: its second half is the radix sort's scratch */
+	/* idx holds twice cap: the raw indices, then the sort's scratch right behind them */
 	uint32_t *idx = realloc(f->idx, 2 * cap * sizeof(*idx));
 	if (!idx)
 		return WD_ENOMEM;
@@ -91,64 +100,134 @@ static int reserve(struct wd_features *f, size_t need)
 	return WD_OK;
 }
 
-struct sink {
-	uint32_t *keys;
-	size_t n;
-	uint32_t lo[RADIX_SIZE], hi[RADIX_SIZE]; /* digit histograms for the radix sort */
+/* The hash states of one word as it is read: its unigram, its bigram with the word before, the
+ * bigram seed it leaves for the next word, and the character n-grams of " word " that end at the
+ * byte just read (g[j]: the FNV state of the last j + 1 bytes). The n-grams come out as the word
+ * is read, so a word costs one loop: its bytes need no stack copy, and a word of any length is
+ * handled the same way. */
+struct word {
+	uint32_t hu, hb, hn;
+	uint32_t g[4];
+	unsigned q; /* bytes of " word" read so far */
 };
 
-/* Histograms are filled after hashing (one pass over the keys), keeping this store-only. */
-static inline void put(struct sink *s, uint32_t h)
+static inline void word_start(struct word *w, uint32_t bigram_prev)
 {
-	s->keys[s->n++] = fold_bits(h);
+	w->hu = fnv_step(FNV_OFFSET, K_UNIGRAM);
+	w->hb = bigram_prev;
+	w->hn = fnv_step(FNV_OFFSET, K_BIGRAM);
+	w->g[0] = fnv_step(fnv_step(FNV_OFFSET, K_CHAR), ' ');
+	w->g[1] = w->g[2] = w->g[3] = 0; /* not yet meaningful: nothing is emitted from them */
+	w->q = 1;
 }
 
-/* Character 3..5-grams of " w " (w = lowercased word bytes in buf[1..l], spaces around). */
-static void char_grams(struct sink *s, const unsigned char *pad, size_t l2)
+/* Reads byte c of " word ": the 3-, 4- and 5-grams ending at it are written to out (all three
+ * always; out advances past those that exist: none before the third byte). */
+static inline uint32_t *gram_step(struct word *w, unsigned char c, uint32_t *out)
 {
-	uint32_t seed = fnv_step(FNV_OFFSET, K_CHAR);
-	for (size_t p = 0; p + 3 <= l2; p++) {
-		uint32_t h = fnv_step(seed, pad[p]);
-		h = fnv_step(h, pad[p + 1]);
-		h = fnv_step(h, pad[p + 2]);
-		put(s, h);
-		if (p + 4 <= l2) {
-			h = fnv_step(h, pad[p + 3]);
-			put(s, h);
-			if (p + 5 <= l2)
-				put(s, fnv_step(h, pad[p + 4]));
+	const uint32_t seed = fnv_step(FNV_OFFSET, K_CHAR);
+	uint32_t g5 = fnv_step(w->g[3], c), g4 = fnv_step(w->g[2], c), g3 = fnv_step(w->g[1], c);
+	w->g[1] = fnv_step(w->g[0], c);
+	w->g[0] = fnv_step(seed, c);
+	w->g[2] = g3;
+	w->g[3] = g4;
+	out[0] = fold_bits(g3);
+	out[1] = fold_bits(g4);
+	out[2] = fold_bits(g5);
+	unsigned q = w->q++;
+	return out + (q >= 2) + (q >= 3) + (q >= 4);
+}
+
+static inline uint32_t *word_byte_step(struct word *w, unsigned char c, uint32_t *out)
+{
+	w->hu = fnv_step(w->hu, c);
+	w->hb = fnv_step(w->hb, c);
+	w->hn = fnv_step(w->hn, c);
+	return gram_step(w, c, out);
+}
+
+/* The raw indices of text[0..len) into keys; returns how many (at most 5 per byte, and keys has
+ * room for 2 more: gram_step writes ahead). */
+static size_t hash_all(const unsigned char *t, size_t len, uint32_t *keys)
+{
+	uint32_t *out = keys;
+	uint32_t bigram_prev = 0;
+	int have_prev = 0;
+	size_t i = 0;
+	for (;;) {
+		while (i < len && (!word_byte[t[i]] || t[i] == '\''))
+			i++; /* separators, and the quotes a word starts with */
+		if (i == len)
+			break;
+		const size_t st = i;
+		uint32_t *const wout = out;
+		struct word w;
+		word_start(&w, bigram_prev);
+		for (; i < len; i++) {
+			unsigned char c = word_byte[t[i]];
+			if (!c)
+				break;
+			out = word_byte_step(&w, c, out);
 		}
-	}
-}
-
-/* The same for a word too long for the stack copy, reading it in place. */
-static void char_grams_long(struct sink *s, const unsigned char *w, size_t l)
-{
-	uint32_t seed = fnv_step(FNV_OFFSET, K_CHAR);
-	size_t l2 = l + 2;
-	for (size_t p = 0; p + 3 <= l2; p++) {
-		uint32_t h = seed;
-		for (size_t q = p; q < p + 5 && q < l2; q++) {
-			unsigned char c = (q == 0 || q == l + 1) ? ' ' : word_byte[w[q - 1]];
-			h = fnv_step(h, c == 1 ? '\'' : c);
-			if (q >= p + 2)
-				put(s, h);
+		if (t[i - 1] == '\'') {
+			/* closing quotes are no part of the word: read it again without them */
+			size_t l = i - st;
+			while (t[st + l - 1] == '\'')
+				l--;
+			out = wout;
+			word_start(&w, bigram_prev);
+			for (size_t k = 0; k < l; k++)
+				out = word_byte_step(&w, word_byte[t[st + k]], out);
 		}
+		out = gram_step(&w, ' ', out);
+		*out++ = fold_bits(w.hu);
+		if (have_prev)
+			*out++ = fold_bits(w.hb);
+		bigram_prev = fnv_step(w.hn, ' ');
+		have_prev = 1;
 	}
+	return (size_t)(out - keys);
 }
 
-static void scatter(const uint32_t *src, uint32_t *dst, size_t n, uint32_t *count, int shift)
+/* One LSD radix pass: a[0..n) into out by the 10-bit digit at shift; count holds the digit
+ * histogram and becomes the offsets. Defined for 16-bit counters (when n allows: the tables
+ * stay small and warm) and 32-bit ones. */
+#define DEFINE_RADIX_PASS(NAME, COUNT)                                                             \
+	static void NAME(const uint32_t *a, uint32_t *out, size_t n, COUNT *count, unsigned shift) \
+	{                                                                                          \
+		COUNT sum = 0;                                                                     \
+		for (size_t b = 0; b < RADIX_SIZE; b++) {                                          \
+			COUNT c = count[b];                                                        \
+			count[b] = sum;                                                            \
+			sum = (COUNT)(sum + c);                                                    \
+		}                                                                                  \
+		for (size_t k = 0; k < n; k++)                                                     \
+			out[count[(a[k] >> shift) & RADIX_MASK]++] = a[k];                         \
+	}
+
+DEFINE_RADIX_PASS(radix_pass16, uint16_t)
+DEFINE_RADIX_PASS(radix_pass32, uint32_t)
+
+/* LSD radix sort of a[0..n) on 20-bit keys, tmp (n) as scratch; the result is in a. */
+static void radix_sort(uint32_t *a, uint32_t *tmp, size_t n)
 {
-	uint32_t sum = 0;
-	for (size_t b = 0; b < RADIX_SIZE; b++) {
-		uint32_t c = count[b];
-		count[b] = sum;
-		sum += c;
+	if (n < 65536) {
+		uint16_t lo[RADIX_SIZE] = {0}, hi[RADIX_SIZE] = {0};
+		for (size_t k = 0; k < n; k++) {
+			lo[a[k] & RADIX_MASK]++;
+			hi[a[k] >> RADIX_BITS]++;
+		}
+		radix_pass16(a, tmp, n, lo, 0);
+		radix_pass16(tmp, a, n, hi, RADIX_BITS);
+		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		uint32_t k = src[i];
-		dst[count[(k >> shift) & RADIX_MASK]++] = k;
+	uint32_t lo[RADIX_SIZE] = {0}, hi[RADIX_SIZE] = {0};
+	for (size_t k = 0; k < n; k++) {
+		lo[a[k] & RADIX_MASK]++;
+		hi[a[k] >> RADIX_BITS]++;
 	}
+	radix_pass32(a, tmp, n, lo, 0);
+	radix_pass32(tmp, a, n, hi, RADIX_BITS);
 }
 
 static void insertion_sort(uint32_t *a, size_t n)
@@ -169,101 +248,55 @@ int wd_features_extract(const char *text, size_t len, size_t max_bytes, struct w
 	f->n = 0;
 	if (len > max_bytes)
 		len = max_bytes;
-	/* a word of l bytes gives at most 1 + 1 + l + (l-1) + (l-2) features: <= 5 per byte */
+	/* a word of l bytes gives at most 1 + 1 + l + (l-1) + (l-2) features: <= 5 per byte (+ 2
+	 * written ahead) */
 	int rc = reserve(f, 5 * len + 8);
 	if (rc)
 		return rc;
-	struct sink s;
-	s.keys = f->idx;
-	s.n = 0;
-
-	const unsigned char *t = (const unsigned char *)text;
-	unsigned char pad[PAD_WORD + 2];
-	uint32_t bigram_prev = 0;
-	int have_prev = 0;
-	size_t i = 0;
-	while (i < len) {
-		if (!word_byte[t[i]]) {
-			i++;
-			continue;
-		}
-		size_t st = i;
-		while (i < len && word_byte[t[i]])
-			i++;
-		size_t en = i;
-		while (st < en && t[st] == '\'')
-			st++;
-		while (en > st && t[en - 1] == '\'')
-			en--;
-		if (st == en)
-			continue;
-		size_t l = en - st;
-		uint32_t hu = fnv_step(FNV_OFFSET, K_UNIGRAM);
-		uint32_t hb = bigram_prev;
-		uint32_t hn = fnv_step(FNV_OFFSET, K_BIGRAM);
-		for (size_t k = 0; k < l; k++) {
-			unsigned char c = word_byte[t[st + k]];
-			if (c == 1)
-				c = '\'';
-			hu = fnv_step(hu, c);
-			hb = fnv_step(hb, c);
-			hn = fnv_step(hn, c);
-			if (k < PAD_WORD)
-				pad[k + 1] = c;
-		}
-		put(&s, hu);
-		if (have_prev)
-			put(&s, hb);
-		bigram_prev = fnv_step(hn, ' ');
-		have_prev = 1;
-		if (l <= PAD_WORD) {
-			pad[0] = ' ';
-			pad[l + 1] = ' ';
-			char_grams(&s, pad, l + 2);
-		} else {
-			char_grams_long(&s, t + st, l);
-		}
-	}
-
-	/* sort the raw indices: idx -> scratch -> idx */
-	size_t n = s.n;
 	uint32_t *a = f->idx;
-	if (n <= 64) {
+	size_t n = hash_all((const unsigned char *)text, len, a);
+	if (n == 0)
+		return WD_OK;
+	uint32_t *tmp = a + ((n + 15) & ~(size_t)15); /* right behind the keys: warm lines */
+	if (n <= 64)
 		insertion_sort(a, n);
-	} else {
-		uint32_t *tmp = f->idx + f->cap;
-		memset(s.lo, 0, sizeof(s.lo));
-		memset(s.hi, 0, sizeof(s.hi));
-		for (size_t k = 0; k < n; k++) {
-			s.lo[a[k] & RADIX_MASK]++;
-			s.hi[a[k] >> RADIX_BITS]++;
-		}
-		scatter(a, tmp, n, s.lo, 0);
-		scatter(tmp, a, n, s.hi, RADIX_BITS);
-	}
-	/* runs of equal indices -> one feature; val is written only behind the read position */
+	else
+		radix_sort(a, tmp, n);
+
+	/* runs of equal indices -> one feature (in place: u <= r), with the end of each run in
+	 * tmp; no branch on where a run ends */
 	size_t u = 0;
-	double sq = 0;
-	for (size_t r = 0; r < n;) {
+	uint32_t prev = a[0];
+	for (size_t r = 0; r < n; r++) {
 		uint32_t k = a[r];
-		size_t e = r + 1;
-		while (e < n && a[e] == k)
-			e++;
-		size_t tf = e - r;
+		u += k != prev;
+		a[u] = k;
+		tmp[u] = (uint32_t)r + 1;
+		prev = k;
+	}
+	u++;
+	float *val = f->val;
+	double sq = 0;
+	uint32_t start = 0;
+	for (size_t k = 0; k < u; k++) {
+		uint32_t tf = tmp[k] - start;
+		start = tmp[k];
 		float v = tf < sizeof(one_plus_ln) / sizeof(one_plus_ln[0])
 		              ? one_plus_ln[tf]
 		              : 1.0f + logf((float)tf);
-		a[u] = k;
-		f->val[u] = v;
+		val[k] = v;
 		sq += (double)v * v;
-		u++;
-		r = e;
 	}
 	f->n = u;
-	if (u) {
-		float inv = (float)(1.0 / sqrt(sq));
-		for (size_t k = 0; k < u; k++)
-			f->val[k] *= inv;
-	}
+	float inv = (float)(1.0 / sqrt(sq));
+	size_t k = 0;
+#if defined(__SSE2__) && !defined(WD_NO_SIMD)
+	/* four at a time: the same float products */
+	__m128 vinv = _mm_set1_ps(inv);
+	for (; k + 4 <= u; k += 4)
+		_mm_storeu_ps(val + k, _mm_mul_ps(_mm_loadu_ps(val + k), vinv));
+#endif
+	for (; k < u; k++)
+		val[k] *= inv;
 	return WD_OK;
 }

@@ -180,8 +180,8 @@ static void put_forms(const char *b, size_t l, uint32_t cls)
 static void build(void)
 {
 	for (int c = 0; c < WD_LEX_NCLASS; c++) {
-		const char *p = words[c];
-		while (p && *p) {
+		const char *p = words[c] ? words[c] : "";
+		while (*p) {
 			while (*p == ' ')
 				p++;
 			const char *e = p;

@@ -1,11 +1,16 @@
 /* linear.c — one-vs-rest linear classifiers over hashed features: the model file (see linear.h),
  * prediction, and training through liblinear.
  *
- * In memory a model is the sorted union of the feature indices any class weighs, a row of k
- * float weights per index, and an open-addressing hash from index to row, so prediction costs one
- * probe per feature of the text whatever the model's size. Weights are float32 both in memory
- * and on disk and the bias is rounded to its %.9g text at training time, so a model that was
- * saved and loaded again predicts bit for bit what the trained one did. */
+ * In memory a model is the sorted union of the feature indices any class weighs and a row of k
+ * float weights per index (built at load time; the file is as it always was). Prediction finds a
+ * feature's row through a bitmap of the weighed indices (WD_FEATURE_DIM bits) and, per 64-bit
+ * word of it, the number of rows before that word: row = rank[i / 64] + popcount(bits below i).
+ * That is two loads and no branch per feature (most features of a text have no weight, and a
+ * branch on "found", as a hash probe has, mispredicts on about every other one); as the features
+ * are sorted the 192 KB of bitmap and ranks are read front to back. The weights of the features
+ * found are then summed in feature order, as a plain loop would: the same bits. Weights are
+ * float32 both in memory and on disk and the bias is rounded to its %.9g text at training time,
+ * so a model that was saved and loaded again predicts bit for bit what the trained one did. */
 #include "detect/linear.h"
 
 #include <ctype.h>
@@ -32,44 +37,48 @@ struct wd_linear {
 	size_t nu;      /* feature indices with a weight in some class */
 	uint32_t *key;  /* nu, sorted */
 	float *w;       /* nu * k, row-major: w[row * k + class] */
-	uint32_t *slot; /* hash: row + 1, 0 = empty */
-	uint32_t mask;  /* slot count - 1 */
+	uint64_t *bits; /* BITMAP_WORDS: bit i set when index i has a row */
+	uint32_t *rank; /* BITMAP_WORDS: rows of the indices below 64 * word */
+	size_t (*lookup)(const struct wd_linear *, const struct wd_features *, size_t, size_t,
+	                 uint32_t *, float *);
 };
 
-static uint32_t hash_idx(uint32_t i)
+#define BITMAP_WORDS (WD_FEATURE_DIM / 64)
+_Static_assert(WD_FEATURE_DIM % 64 == 0, "the bitmap is whole 64-bit words");
+#define BATCH 256 /* features looked up before their weights are added */
+
+/* Bits set in x, without the popcnt instruction (the build does not assume it). */
+static inline unsigned popcount_soft(uint64_t x)
 {
-	return i * 0x9E3779B1u;
+	x -= (x >> 1) & 0x5555555555555555ull;
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
 }
 
-static int build_hash(struct wd_linear *m)
+static inline unsigned popcount64(uint64_t x)
 {
-	size_t cap = 16;
-	while (cap < 2 * m->nu)
-		cap *= 2;
-	m->slot = calloc(cap, sizeof *m->slot);
-	if (!m->slot)
+#if defined(__POPCNT__) || !defined(__x86_64__)
+	return (unsigned)__builtin_popcountll(x);
+#else
+	return popcount_soft(x);
+#endif
+}
+
+static int build_index(struct wd_linear *m)
+{
+	m->bits = calloc(BITMAP_WORDS, sizeof *m->bits);
+	m->rank = malloc(BITMAP_WORDS * sizeof *m->rank);
+	if (!m->bits || !m->rank)
 		return WD_ENOMEM;
-	m->mask = (uint32_t)(cap - 1);
-	for (size_t r = 0; r < m->nu; r++) {
-		uint32_t h = hash_idx(m->key[r]) & m->mask;
-		while (m->slot[h])
-			h = (h + 1) & m->mask;
-		m->slot[h] = (uint32_t)r + 1;
+	for (size_t r = 0; r < m->nu; r++)
+		m->bits[m->key[r] / 64] |= 1ull << (m->key[r] % 64);
+	uint32_t before = 0;
+	for (size_t w = 0; w < BITMAP_WORDS; w++) {
+		m->rank[w] = before;
+		before += (uint32_t)popcount64(m->bits[w]);
 	}
 	return WD_OK;
-}
-
-/* The row of feature index i, or -1. */
-static long find_row(const struct wd_linear *m, uint32_t i)
-{
-	uint32_t h = hash_idx(i) & m->mask;
-	while (m->slot[h]) {
-		uint32_t r = m->slot[h] - 1;
-		if (m->key[r] == i)
-			return (long)r;
-		h = (h + 1) & m->mask;
-	}
-	return -1;
 }
 
 static struct wd_linear *model_new(size_t k)
@@ -97,7 +106,8 @@ void wd_linear_free(struct wd_linear *m)
 	free(m->bias);
 	free(m->key);
 	free(m->w);
-	free(m->slot);
+	free(m->bits);
+	free(m->rank);
 	free(m);
 }
 
@@ -119,19 +129,88 @@ int wd_linear_find(const struct wd_linear *m, const char *name)
 	return -1;
 }
 
+/* Looks up f->idx[from..to): the rows of the indices that have one, with their values, in
+ * order, into rows/vals (room for to - from); returns how many. Branch-free: every feature is
+ * written, and the count advances only past those found. hw: use __builtin_popcountll (only
+ * where the popcnt instruction is known to be there, else it is a library call). */
+static inline __attribute__((always_inline)) size_t lookup_body(const struct wd_linear *m,
+                                                                const struct wd_features *f,
+                                                                size_t from, size_t to,
+                                                                uint32_t *rows, float *vals, int hw)
+{
+	size_t nh = 0;
+	for (size_t j = from; j < to; j++) {
+		uint32_t i = f->idx[j] & (WD_FEATURE_DIM - 1);
+		uint64_t word = m->bits[i / 64];
+		unsigned sh = i % 64;
+		uint64_t below = word & ((1ull << sh) - 1);
+		unsigned n = hw ? (unsigned)__builtin_popcountll(below) : popcount64(below);
+		rows[nh] = m->rank[i / 64] + n;
+		vals[nh] = f->val[j];
+		/* an index out of range (against features.h) has no row, as it has no weight */
+		nh += ((word >> sh) & 1) & (f->idx[j] < WD_FEATURE_DIM);
+	}
+	return nh;
+}
+
+static size_t lookup_generic(const struct wd_linear *m, const struct wd_features *f, size_t from,
+                             size_t to, uint32_t *rows, float *vals)
+{
+	return lookup_body(m, f, from, to, rows, vals, 0);
+}
+
+#if defined(__x86_64__) && !defined(__POPCNT__) && defined(__GNUC__)
+/* The same with popcnt, chosen at run time on CPUs that have it (all x86-64 since ~2008). */
+__attribute__((target("popcnt"))) static size_t lookup_popcnt(const struct wd_linear *m,
+                                                              const struct wd_features *f,
+                                                              size_t from, size_t to,
+                                                              uint32_t *rows, float *vals)
+{
+	return lookup_body(m, f, from, to, rows, vals, 1);
+}
+
+static size_t (*choose_lookup(void))(const struct wd_linear *, const struct wd_features *, size_t,
+                                     size_t, uint32_t *, float *)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("popcnt") ? lookup_popcnt : lookup_generic;
+}
+#else
+static size_t (*choose_lookup(void))(const struct wd_linear *, const struct wd_features *, size_t,
+                                     size_t, uint32_t *, float *)
+{
+	return lookup_generic;
+}
+#endif
+
 void wd_linear_predict(const struct wd_linear *m, const struct wd_features *f, double *probs)
 {
 	size_t k = m->k;
+	uint32_t rows[BATCH];
+	float vals[BATCH];
 	for (size_t c = 0; c < k; c++)
 		probs[c] = m->bias[c];
-	for (size_t j = 0; j < f->n; j++) {
-		long r = find_row(m, f->idx[j]);
-		if (r < 0)
+	/* the sums run over the features in order, as a plain loop would: the same bits */
+	for (size_t j = 0; j < f->n; j += BATCH) {
+		size_t nh = m->lookup(m, f, j, f->n - j < BATCH ? f->n : j + BATCH, rows, vals);
+		if (k == 2) { /* the usual model (benign/harmful, benign/attack): unrolled */
+			double p0 = probs[0], p1 = probs[1];
+			for (size_t h = 0; h < nh; h++) {
+				const float *row = m->w + (size_t)rows[h] * 2;
+				double v = vals[h];
+				p0 += (double)row[0] * v;
+				p1 += (double)row[1] * v;
+			}
+			probs[0] = p0;
+			probs[1] = p1;
 			continue;
-		const float *row = m->w + (size_t)r * k;
-		double v = f->val[j];
-		for (size_t c = 0; c < k; c++)
-			probs[c] += (double)row[c] * v;
+		}
+		for (size_t h = 0; h < nh; h++) {
+			const float *row = m->w + (size_t)rows[h] * k;
+			double v = vals[h];
+			for (size_t c = 0; c < k; c++)
+				probs[c] += (double)row[c] * v;
+		}
 	}
 	for (size_t c = 0; c < k; c++)
 		probs[c] = 1.0 / (1.0 + exp(-probs[c]));
@@ -264,7 +343,8 @@ static int fill_rows(struct wd_linear *m, struct rec *recs, size_t n)
 		m->key[r] = recs[i].idx;
 		m->w[r * m->k + recs[i].cls] = recs[i].w;
 	}
-	return build_hash(m);
+	m->lookup = choose_lookup();
+	return build_index(m);
 }
 
 int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t errlen)

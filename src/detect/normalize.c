@@ -6,7 +6,13 @@
  * collapses whitespace and appends the result to the output buffer in chunks. Stage 2 works in
  * place on the bytes just appended (it only keeps or shrinks them): first it joins runs of spaced
  * single letters ("b o m b"), then it folds leetspeak digits inside words ("h4ck"). Every rule is
- * chosen so that normalising an already normalised text changes nothing. */
+ * chosen so that normalising an already normalised text changes nothing.
+ *
+ * Every request goes through here, and most text is plain ASCII with nothing to join or fold, so
+ * that case is fast: printable ASCII bypasses the code point tables (16 bytes at a time with
+ * SSE2 while the whitespace is single spaces, else a branch-free byte loop), and stage 2 first
+ * looks for the bytes that can start a change (a one-letter word; a digit, "@" or "$"), skipping
+ * the rest, 16 bytes at a time with SSE2. The output is that of the plain byte loops. */
 #include "detect/normalize.h"
 
 #include <stddef.h>
@@ -14,6 +20,44 @@
 #include <string.h>
 
 #include "core/err.h"
+
+/* SSE2 (every x86-64) classifies 16 bytes at a time for the scans that most texts pass through
+ * without a stop; elsewhere the same scans go byte by byte. WD_NO_SIMD forces the latter. */
+#if defined(__SSE2__) && !defined(WD_NO_SIMD)
+#include <emmintrin.h>
+#define WD_SSE2 1
+
+/* 0xFF in each byte of x within [lo, hi] (ASCII bounds; bytes >= 0x80 are never in range). */
+static inline __m128i in_range(__m128i x, char lo, char hi)
+{
+	return _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)(lo - 1))),
+	                     _mm_cmplt_epi8(x, _mm_set1_epi8((char)(hi + 1))));
+}
+
+/* Bit k set when p[k] (k < 16) is a word byte of stage 2 ([a-z0-9@$]); *quote (if not NULL):
+ * the apostrophes. */
+static inline unsigned word_bits(const unsigned char *p, unsigned *quote)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i w = _mm_or_si128(_mm_or_si128(in_range(x, 'a', 'z'), in_range(x, '0', '9')),
+	                         _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('@')),
+	                                      _mm_cmpeq_epi8(x, _mm_set1_epi8('$'))));
+	if (quote)
+		*quote = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\'')));
+	return (unsigned)_mm_movemask_epi8(w);
+}
+
+/* Bit k set when p[k] is a digit, "@" or "$": what leetspeak folding looks at. */
+static inline unsigned leet_bits(const unsigned char *p)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    in_range(x, '0', '9'), _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('@')),
+	                                        _mm_cmpeq_epi8(x, _mm_set1_epi8('$')))));
+}
+#else
+#define WD_SSE2 0
+#endif
 
 /* ---- stage 1: code point folding ---- */
 
@@ -492,7 +536,7 @@ struct emitter {
 	size_t n;
 	int pending_space; /* a space is owed before the next non-space output */
 	int any;           /* something was emitted (no leading space) */
-	char chunk[512];
+	char chunk[1024];
 };
 
 static int flush(struct emitter *e)
@@ -561,6 +605,106 @@ static int is_sep(unsigned char c)
 	return c == ' ' || c == '.' || c == '-' || c == '_' || c == '*';
 }
 
+/* Byte classes for the stage 2 scans (one table load instead of a chain of compares). */
+enum { C_WORD = 1, C_QUOTE = 2, C_LEET = 4 }; /* C_LEET: a word byte that is not a letter */
+
+static const unsigned char cls2[256] = {
+    ['a'] = C_WORD,          ['b'] = C_WORD,          ['c'] = C_WORD,
+    ['d'] = C_WORD,          ['e'] = C_WORD,          ['f'] = C_WORD,
+    ['g'] = C_WORD,          ['h'] = C_WORD,          ['i'] = C_WORD,
+    ['j'] = C_WORD,          ['k'] = C_WORD,          ['l'] = C_WORD,
+    ['m'] = C_WORD,          ['n'] = C_WORD,          ['o'] = C_WORD,
+    ['p'] = C_WORD,          ['q'] = C_WORD,          ['r'] = C_WORD,
+    ['s'] = C_WORD,          ['t'] = C_WORD,          ['u'] = C_WORD,
+    ['v'] = C_WORD,          ['w'] = C_WORD,          ['x'] = C_WORD,
+    ['y'] = C_WORD,          ['z'] = C_WORD,          ['0'] = C_WORD | C_LEET,
+    ['1'] = C_WORD | C_LEET, ['2'] = C_WORD | C_LEET, ['3'] = C_WORD | C_LEET,
+    ['4'] = C_WORD | C_LEET, ['5'] = C_WORD | C_LEET, ['6'] = C_WORD | C_LEET,
+    ['7'] = C_WORD | C_LEET, ['8'] = C_WORD | C_LEET, ['9'] = C_WORD | C_LEET,
+    ['@'] = C_WORD | C_LEET, ['$'] = C_WORD | C_LEET, ['\''] = C_QUOTE,
+};
+
+/* A single-character word at i: a word byte with neither a word byte nor an apostrophe on
+ * either side (prev: the byte before i as it was in the input). */
+static int single_at(const char *r, size_t n, size_t i, unsigned char prev)
+{
+	return (cls2[(unsigned char)r[i]] & C_WORD) && !(cls2[prev] & (C_WORD | C_QUOTE)) &&
+	       (i + 1 >= n || !(cls2[(unsigned char)r[i + 1]] & (C_WORD | C_QUOTE)));
+}
+
+/* From a single-character word at i, extends over "sep item" pairs: returns j, the last item's
+ * position, with the number of items and how many are letters. */
+static size_t spaced_run(const char *r, size_t n, size_t i, size_t *items, size_t *letters)
+{
+	size_t j = i;
+	*items = 1;
+	*letters = is_lower((unsigned char)r[i]);
+	while (j + 2 < n && is_sep((unsigned char)r[j + 1])) {
+		unsigned char d = (unsigned char)r[j + 2];
+		int ok = is_wordc(d) &&
+		         (j + 3 >= n || !(is_wordc((unsigned char)r[j + 3]) || r[j + 3] == '\''));
+		if (!ok)
+			break;
+		j += 2;
+		(*items)++;
+		*letters += is_lower(d);
+	}
+	return j;
+}
+
+/* "make a b o m b": a leading article stays a word when the rest still joins. */
+static int leading_article(const char *r, size_t i, size_t items)
+{
+	return items >= 4 && (r[i] == 'a' || r[i] == 'i') && r[i + 1] == ' ';
+}
+
+static int joins(size_t items, size_t letters)
+{
+	return items >= 3 && letters >= 2 && 2 * letters >= items;
+}
+
+/* The first position at which join_spaced changes anything, or n. Nothing before it moves, so
+ * the scan reads the input as it is; most texts have no spaced letters and stop here. */
+static size_t first_join(const char *r, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)r;
+	size_t i = 0;
+	while (i < n) {
+#if WD_SSE2
+		if (i >= 1 && n - i >= 17) {
+			/* single_at for 16 positions: a word byte, nothing wordish either side */
+			unsigned qp, qn;
+			unsigned wp = word_bits(u + i - 1, &qp), wc = word_bits(u + i, NULL),
+			         wn = word_bits(u + i + 1, &qn);
+			unsigned cand = wc & ~(wp | qp) & ~(wn | qn) & 0xFFFFu;
+			if (!cand) {
+				i += 16;
+				continue;
+			}
+			i += (size_t)__builtin_ctz(cand);
+		} else
+#endif
+		{
+			unsigned cp = i ? cls2[u[i - 1]] : 0, cn = i + 1 < n ? cls2[u[i + 1]] : 0;
+			if (!((cls2[u[i]] & C_WORD) & (((cp | cn) & (C_WORD | C_QUOTE)) == 0))) {
+				i++;
+				continue;
+			}
+		}
+		/* a single-character word at i */
+		size_t items, letters;
+		size_t j = spaced_run(r, n, i, &items, &letters);
+		if (leading_article(r, i, items)) {
+			items--;
+			letters -= is_lower(u[i]);
+		}
+		if (joins(items, letters))
+			return i; /* join_spaced redoes this run, article and all */
+		i = j + 1;
+	}
+	return n;
+}
+
 /* Joins runs of at least three single-character words separated by one separator each ("b o m
  * b", "k.i.l.l", "b-0-m-b") when at least half of them (and two) are letters, so "1 2 3" stays. In
  * place; returns the new length. prev tracks the original byte before i (earlier bytes get
@@ -568,42 +712,31 @@ static int is_sep(unsigned char c)
  */
 static size_t join_spaced(char *r, size_t n)
 {
-	size_t w = 0, i = 0;
-	unsigned char prev = ' ';
+	size_t i = first_join(r, n);
+	if (i == n)
+		return n;
+	/* r[0..i) stays; from i on, the same walk as first_join's, now writing at w <= i */
+	size_t w = i;
+	unsigned char prev = i ? (unsigned char)r[i - 1] : ' ';
 	while (i < n) {
 		unsigned char c = (unsigned char)r[i];
-		int single =
-		    is_wordc(c) && !(is_wordc(prev) || prev == '\'') &&
-		    (i + 1 >= n || !(is_wordc((unsigned char)r[i + 1]) || r[i + 1] == '\''));
-		if (!single) {
+		if (!single_at(r, n, i, prev)) {
 			r[w++] = (char)c;
 			prev = c;
 			i++;
 			continue;
 		}
-		/* extend: item sep item sep item ... */
-		size_t j = i, items = 1, letters = is_lower(c);
-		while (j + 2 < n && is_sep((unsigned char)r[j + 1])) {
-			unsigned char d = (unsigned char)r[j + 2];
-			int ok = is_wordc(d) &&
-			         (j + 3 >= n ||
-			          !(is_wordc((unsigned char)r[j + 3]) || r[j + 3] == '\''));
-			if (!ok)
-				break;
-			j += 2;
-			items++;
-			letters += is_lower(d);
-		}
-		/* "make a b o m b": a leading article stays a word when the rest still joins */
-		if (items >= 4 && (c == 'a' || c == 'i') && r[i + 1] == ' ') {
+		size_t items, letters;
+		size_t j = spaced_run(r, n, i, &items, &letters);
+		if (leading_article(r, i, items)) {
 			r[w++] = r[i];
 			r[w++] = r[i + 1];
 			prev = ' ';
 			i += 2;
 			items--;
-			letters--;
+			letters -= is_lower(c);
 		}
-		if (items >= 3 && letters >= 2 && 2 * letters >= items) {
+		if (joins(items, letters)) {
 			for (size_t k = i; k <= j; k += 2)
 				r[w++] = r[k];
 		} else {
@@ -687,18 +820,35 @@ static void leet_word(char *r, size_t n, size_t s, size_t e)
 			r[m] = leet_of((unsigned char)r[m]);
 }
 
+/* Only words with a digit, "@" or "$" can change: the scan looks for those bytes and hands
+ * their words, left to right, to leet_word. */
 static void fold_leet(char *r, size_t n)
 {
-	size_t i = 0;
-	while (i < n) {
-		if (!is_wordc((unsigned char)r[i])) {
-			i++;
+	size_t done = 0; /* r[0..done) is handled */
+	size_t q = 0;
+	while (q < n) {
+#if WD_SSE2
+		if (n - q >= 16) {
+			unsigned m = leet_bits((const unsigned char *)r + q);
+			if (!m) {
+				q += 16;
+				continue;
+			}
+			q += (size_t)__builtin_ctz(m);
+		} else
+#endif
+		    if (!(cls2[(unsigned char)r[q]] & C_LEET)) {
+			q++;
 			continue;
 		}
-		size_t s = i;
-		while (i < n && is_wordc((unsigned char)r[i]))
-			i++;
-		leet_word(r, n, s, i);
+		size_t s = q, e = q + 1;
+		while (s > done && is_wordc((unsigned char)r[s - 1]))
+			s--;
+		while (e < n && is_wordc((unsigned char)r[e]))
+			e++;
+		leet_word(r, n, s, e);
+		done = e;
+		q = e + 1; /* r[e] is no word byte */
 	}
 }
 
@@ -720,6 +870,74 @@ static const unsigned char ascii_out[256] = {
     0,   0,   0,   0,   0,   0,   0,   0,   0,
 };
 
+/* The fast path: printable ASCII (lowercased) and ASCII whitespace from p[i..), straight into
+ * the chunk, until another byte, the end, or as far as the chunk and the room surely allow (one
+ * byte out per byte in, plus a space owed from before). Needs e->room >= 2 and two free bytes
+ * in the chunk. No branch per byte but the loop's: a space is written and kept only when owed
+ * and followed by a word, as emit would. Returns the new i (> i). */
+static size_t ascii_run(struct emitter *e, const unsigned char *p, size_t i, size_t len)
+{
+	size_t n = e->n;
+	size_t lim = len - i;
+	if (lim > sizeof(e->chunk) - 2 - n)
+		lim = sizeof(e->chunk) - 2 - n;
+	if (lim > e->room - 1)
+		lim = e->room - 1;
+	const size_t end = i + lim;
+	unsigned owed = (unsigned)(e->pending_space && e->any);
+	if (!e->any) {
+		/* before the first word, whitespace is dropped */
+		while (i < end && ascii_out[p[i]] == 1)
+			i++;
+		if (i == end || !ascii_out[p[i]])
+			return i;
+		e->any = 1; /* p[i] is emitted below */
+	}
+	char *ch = e->chunk;
+	for (;;) {
+#if WD_SSE2
+		/* 16 bytes at a time while they are printable ASCII with single spaces: then the
+		 * output is the block lowercased (after a space owed from before, unless the block
+		 * starts with its own), less a space at its end, which becomes the owed one */
+		while (end - i >= 16) {
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			unsigned ok = (unsigned)_mm_movemask_epi8(in_range(x, ' ', '~'));
+			unsigned sp =
+			    (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')));
+			if (ok != 0xFFFFu || (sp & (sp >> 1)) || (owed && (sp & 1)))
+				break;
+			x = _mm_add_epi8(x,
+			                 _mm_and_si128(in_range(x, 'A', 'Z'), _mm_set1_epi8(0x20)));
+			ch[n] = ' ';
+			n += owed;
+			_mm_storeu_si128((__m128i *)(void *)(ch + n), x);
+			owed = sp >> 15;
+			n += 16 - owed;
+			i += 16;
+		}
+#endif
+		/* byte by byte: up to 16 bytes, then the blocks again */
+		size_t stop = end - i > 16 ? i + 16 : end;
+		for (; i < stop; i++) {
+			unsigned o = ascii_out[p[i]];
+			if (!o)
+				break;
+			unsigned word = o != 1, sp = owed & word;
+			/* one two-byte store: " o" when a space is owed, else "o" (and a spare) */
+			unsigned char two[2] = {(unsigned char)(sp ? ' ' : o), (unsigned char)o};
+			memcpy(ch + n, two, 2);
+			n += word + sp;
+			owed = word ^ 1;
+		}
+		if (i < stop || i == end)
+			break; /* a byte for the slow path, or the end */
+	}
+	e->room -= n - e->n;
+	e->n = n;
+	e->pending_space = (int)owed;
+	return i;
+}
+
 int wd_normalize(const char *in, size_t len, struct wd_buf *out)
 {
 	struct emitter e;
@@ -734,23 +952,25 @@ int wd_normalize(const char *in, size_t len, struct wd_buf *out)
 	size_t i = 0;
 	while (i < len) {
 		unsigned char c = p[i];
-		if (ascii_out[c] > 1) {
-			/* fast path: printable ASCII, lowercased, straight into the chunk */
-			if (e.pending_space || e.n == sizeof(e.chunk) || !e.room) {
+		if (ascii_out[c]) {
+			if (e.n + 2 >= sizeof(e.chunk)) {
+				rc = flush(&e);
+				if (rc)
+					break;
+			}
+			if (e.room >= 2) {
+				i = ascii_run(&e, p, i, len);
+				continue;
+			}
+			/* at the bound: one byte at a time, as emit decides */
+			if (ascii_out[c] == 1) {
+				e.pending_space = 1;
+			} else {
 				char ch = (char)ascii_out[c];
 				rc = emit(&e, &ch, 1);
 				if (rc)
 					break;
-			} else {
-				e.chunk[e.n++] = (char)ascii_out[c];
-				e.room--;
-				e.any = 1;
 			}
-			i++;
-			continue;
-		}
-		if (ascii_out[c] == 1) {
-			e.pending_space = 1;
 			i++;
 			continue;
 		}

@@ -1,0 +1,244 @@
+/* test_features.c — the hashed featuriser against a plain reference written from its contract
+ * (features.h): words, FNV-1a hashes per kind, xor-folding, sort, counts, 1 + ln tf, L2 norm
+ * summed in index order. wd_features_extract is built for speed (one pass per word, n-grams
+ * as the word is read, radix sort with 16- or 32-bit counters, branch-free run collapse); every
+ * feature index and value must still be the reference's, bit for bit. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "detect/features.h"
+#include "test.h"
+
+/* ---- the reference ---- */
+
+static uint32_t fnv(uint32_t h, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static uint32_t seeded(unsigned kind)
+{
+	unsigned char k = (unsigned char)kind;
+	return fnv(2166136261u, &k, 1);
+}
+
+static uint32_t fold(uint32_t h)
+{
+	return ((h >> WD_FEATURE_BITS) ^ h) & (WD_FEATURE_DIM - 1);
+}
+
+static int is_word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '\'';
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The features of text as features.h describes them, the slow way. */
+static size_t reference(const char *text, size_t len, size_t max_bytes, uint32_t **idx, float **val)
+{
+	if (len > max_bytes)
+		len = max_bytes;
+	uint32_t *keys = malloc((5 * len + 8) * sizeof *keys);
+	unsigned char *w = malloc(len + 3), *prev = malloc(len + 1);
+	size_t n = 0, lp = 0;
+	int have_prev = 0;
+	for (size_t i = 0; i < len;) {
+		if (!is_word_byte((unsigned char)text[i])) {
+			i++;
+			continue;
+		}
+		size_t st = i;
+		while (i < len && is_word_byte((unsigned char)text[i]))
+			i++;
+		size_t en = i;
+		while (st < en && text[st] == '\'')
+			st++;
+		while (en > st && text[en - 1] == '\'')
+			en--;
+		if (st == en)
+			continue;
+		size_t l = en - st;
+		w[0] = ' ';
+		for (size_t k = 0; k < l; k++) {
+			unsigned char c = (unsigned char)text[st + k];
+			w[k + 1] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+		}
+		w[l + 1] = ' ';
+		keys[n++] = fold(fnv(seeded(1), w + 1, l));
+		if (have_prev) /* FNV over "prev cur" with the bigram seed */
+			keys[n++] =
+			    fold(fnv(fnv(fnv(seeded(2), prev, lp), (const unsigned char *)" ", 1),
+			             w + 1, l));
+		for (size_t g = 3; g <= 5; g++)
+			for (size_t p = 0; p + g <= l + 2; p++)
+				keys[n++] = fold(fnv(seeded(3), w + p, g));
+		memcpy(prev, w + 1, l);
+		lp = l;
+		have_prev = 1;
+	}
+	qsort(keys, n, sizeof *keys, cmp_u32);
+	*idx = malloc((n + 1) * sizeof **idx);
+	*val = malloc((n + 1) * sizeof **val);
+	size_t u = 0;
+	double sq = 0;
+	for (size_t r = 0; r < n;) {
+		size_t e = r;
+		while (e < n && keys[e] == keys[r])
+			e++;
+		size_t tf = e - r;
+		float v = tf < 17 ? (float)(1.0 + log((double)tf)) : 1.0f + logf((float)tf);
+		(*idx)[u] = keys[r];
+		(*val)[u] = v;
+		sq += (double)v * v;
+		u++;
+		r = e;
+	}
+	if (u) {
+		float inv = (float)(1.0 / sqrt(sq));
+		for (size_t k = 0; k < u; k++)
+			(*val)[k] *= inv;
+	}
+	free(keys);
+	free(w);
+	free(prev);
+	return u;
+}
+
+static int same(const char *text, size_t len, size_t max_bytes, struct wd_features *f)
+{
+	uint32_t *idx;
+	float *val;
+	size_t n = reference(text, len, max_bytes, &idx, &val);
+	int rc = wd_features_extract(text, len, max_bytes, f);
+	int ok = rc == WD_OK && f->n == n &&
+	         (n == 0 ||
+	          (!memcmp(f->idx, idx, n * sizeof *idx) && !memcmp(f->val, val, n * sizeof *val)));
+	if (!ok)
+		fprintf(stderr, "  differs from the reference (%zu vs %zu features): \"%.60s\"\n",
+		        f->n, n, text);
+	free(idx);
+	free(val);
+	return ok;
+}
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+static unsigned rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+TEST(matches_reference_on_edge_cases)
+{
+	static const char *const cases[] = {
+	    "",
+	    " ",
+	    "a",
+	    "ab",
+	    "abc",
+	    "abcd",
+	    "abcde",
+	    "abcdef",
+	    "A",
+	    "Hello, World!",
+	    "'",
+	    "''",
+	    "'quoted'",
+	    "don't",
+	    "dogs'",
+	    "'''x'''",
+	    "it's 'the' cat's toy'",
+	    "a b c d e f g h i j k l m n o p",
+	    "x86 h264 1990s 3xplosive",
+	    "kill kill kill",
+	    "ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab",
+	    "\xc3\xa9t\xc3\xa9 caf\xc3\xa9",
+	    "tab\tnew\nline",
+	    "UPPER lower MiXeD",
+	};
+	struct wd_features f;
+	wd_features_init(&f);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		CHECK(same(cases[i], strlen(cases[i]), 1 << 16, &f));
+		CHECK(same(cases[i], strlen(cases[i]), 3, &f)); /* cut by max_bytes */
+	}
+	wd_features_free(&f);
+}
+
+TEST(matches_reference_on_random_texts)
+{
+	/* few (insertion sort) to thousands (radix sort) of raw features, repeated words, quotes
+	 * at word edges, every length of word around the n-gram sizes */
+	static const char alphabet[] = "abcdeABC019' ,.-\n";
+	struct wd_features f;
+	wd_features_init(&f);
+	char text[4096];
+	int ok = 1;
+	for (int it = 0; it < 3000 && ok; it++) {
+		size_t len = rnd(it < 1000 ? 40 : sizeof text);
+		for (size_t i = 0; i < len; i++)
+			text[i] = alphabet[rnd(sizeof alphabet - 1)];
+		ok = same(text, len, 1 << 16, &f) && same(text, len, rnd(64) + 1, &f);
+	}
+	CHECK(ok);
+	wd_features_free(&f);
+}
+
+TEST(matches_reference_on_long_words)
+{
+	/* words longer than any stack copy, with quotes inside and at the edges */
+	struct wd_features f;
+	wd_features_init(&f);
+	static char text[3000];
+	size_t lens[] = {255, 256, 257, 258, 600, 2999};
+	for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+		for (size_t i = 0; i < lens[k]; i++)
+			text[i] = (char)('a' + rnd(26));
+		text[0] = '\'';
+		text[lens[k] / 2] = '\'';
+		text[lens[k] - 1] = '\'';
+		CHECK(same(text, lens[k], 1 << 16, &f));
+	}
+	wd_features_free(&f);
+}
+
+TEST(matches_reference_past_16_bit_counts)
+{
+	/* more than 65535 raw features: the radix sort's 32-bit counters */
+	size_t len = 40000;
+	char *text = malloc(len);
+	for (size_t i = 0; i < len; i++)
+		text[i] = i % 12 == 11 ? ' ' : (char)('a' + rnd(26));
+	struct wd_features f;
+	wd_features_init(&f);
+	CHECK(same(text, len, len, &f));
+	CHECK(f.n > 20000);
+	/* and a smaller text after it: nothing left over */
+	CHECK(same("short one", 9, 100, &f));
+	wd_features_free(&f);
+	free(text);
+}
+
+int main(void)
+{
+	RUN(matches_reference_on_edge_cases);
+	RUN(matches_reference_on_random_texts);
+	RUN(matches_reference_on_long_words);
+	RUN(matches_reference_past_16_bit_counts);
+	return DONE();
+}
