@@ -144,13 +144,13 @@ CHARLM_FLUENT := $(DATA)/advbench/advbench_behaviors.jsonl $(DATA)/harmbench/har
 # Rebuilds the committed model files from the public data (train split only; deterministic).
 models: $(BUILD)/warden
 	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN),--data $(f)) \
-		--classes benign,harmful --balance --l1 --c 32 --out conf/models/harm.model
+		--classes benign,harmful --balance --l1 --c 32 --lexicon --out conf/models/harm.model
 	$(BUILD)/warden train $(foreach f,$(ATTACKS) $(BENIGN) $(DATA)/xstest/xstest.jsonl,--data $(f)) \
 		--map jailbreak=attack --map injection=attack --map harmful=benign \
 		--classes benign,attack --balance --l1 --c 16 --out conf/models/jailbreak.model
 	$(BUILD)/warden train $(foreach f,$(HARM_POS),--data $(f)) --by-category harmful \
 		--map-file conf/models/categories.map --classes S1,S2,S4,S6,S7,S8,S9,S10,S11,S12,S14 \
-		--balance --l1 --c 8 --out conf/models/harm_category.model
+		--balance --l1 --c 8 --lexicon --out conf/models/harm_category.model
 	$(BUILD)/warden charlm --label benign,benign_partial_labels \
 		$(foreach f,$(CHARLM_BENIGN),--data $(f)) --label harmful \
 		$(foreach f,$(CHARLM_FLUENT),--data $(f)) --out conf/models/charlm.model

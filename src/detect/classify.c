@@ -101,13 +101,16 @@ static double logit(double p)
 	return log(p / (1 - p));
 }
 
-/* The last text this thread prepared (normalised, featurised, its words counted). The harm and
- * jailbreak checkers usually score the same turn one after the other, so the second finds it
- * here. Exact: the raw bytes are compared. Freed when the thread exits. */
+/* The last text this thread prepared (normalised, its words counted, featurised per feature
+ * set as models ask). The harm and jailbreak checkers usually score the same turn one after the
+ * other, so the second finds it here. Exact: the raw bytes are compared. Freed when the thread
+ * exits. */
+#define FEATURE_SETS 2 /* 0 and WD_FEATURES_LEXICON */
 struct prepared {
 	struct wd_buf raw, norm;
-	struct wd_features f;
-	size_t words; /* in norm */
+	struct wd_features f[FEATURE_SETS];
+	unsigned have; /* bit s: f[s] is made */
+	size_t words;  /* in norm */
 	size_t max_bytes;
 	int valid;
 };
@@ -121,7 +124,8 @@ static void free_prepared(void *arg)
 	struct prepared *p = arg;
 	wd_buf_free(&p->raw);
 	wd_buf_free(&p->norm);
-	wd_features_free(&p->f);
+	for (int i = 0; i < FEATURE_SETS; i++)
+		wd_features_free(&p->f[i]);
 	free(p);
 }
 
@@ -131,7 +135,7 @@ static void make_cache_key(void)
 }
 
 /* text[0..len) normalised and featurised, from the cache or made now. NULL on error (*rc). */
-static const struct prepared *prepare(const char *text, size_t len, size_t max_bytes, int *rc)
+static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, int *rc)
 {
 	if (!cache) {
 		cache = calloc(1, sizeof *cache);
@@ -139,7 +143,8 @@ static const struct prepared *prepare(const char *text, size_t len, size_t max_b
 			*rc = WD_ENOMEM;
 			return NULL;
 		}
-		wd_features_init(&cache->f);
+		for (int i = 0; i < FEATURE_SETS; i++)
+			wd_features_init(&cache->f[i]);
 		pthread_once(&cache_once, make_cache_key);
 		pthread_setspecific(cache_key, cache);
 	}
@@ -161,14 +166,27 @@ static const struct prepared *prepare(const char *text, size_t len, size_t max_b
 	*rc = wd_buf_append(&p->raw, text, len);
 	if (*rc == WD_OK)
 		*rc = wd_normalize(text, len, &p->norm);
-	if (*rc == WD_OK)
-		*rc = wd_features_extract(p->norm.data ? p->norm.data : "", p->norm.len, max_bytes,
-		                          &p->f);
 	if (*rc)
 		return NULL;
 	p->words = count_words(p->norm.data ? p->norm.data : "", p->norm.len);
+	p->have = 0;
 	p->valid = 1;
 	return p;
+}
+
+/* The prepared text's features for a model (made on first use). NULL on error (*rc). */
+static const struct wd_features *features_for(struct prepared *p, const struct wd_linear *m,
+                                              int *rc)
+{
+	unsigned set = wd_linear_features(m) & WD_FEATURES_LEXICON ? 1 : 0;
+	if (!(p->have & (1u << set))) {
+		*rc = wd_features_extract(p->norm.data ? p->norm.data : "", p->norm.len,
+		                          p->max_bytes, set ? WD_FEATURES_LEXICON : 0, &p->f[set]);
+		if (*rc)
+			return NULL;
+		p->have |= 1u << set;
+	}
+	return &p->f[set];
 }
 
 int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
@@ -179,7 +197,7 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 	if (len > c->max_bytes)
 		len = c->max_bytes;
 	int rc = WD_OK;
-	const struct prepared *p = prepare(text, len, c->max_bytes, &rc);
+	struct prepared *p = prepare(text, len, c->max_bytes, &rc);
 	if (!p)
 		return rc;
 	const char *t = p->norm.data ? p->norm.data : "";
@@ -187,7 +205,10 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 	if (c->model) {
 		double probs[16];
 		if (wd_linear_nclass(c->model) <= 16) {
-			wd_linear_predict(c->model, &p->f, probs);
+			const struct wd_features *f = features_for(p, c->model, &rc);
+			if (!f)
+				return rc;
+			wd_linear_predict(c->model, f, probs);
 			out->model_p = probs[c->cls];
 		}
 		/* A short text carries little evidence, and n-gram models trained on long prompts
@@ -241,10 +262,13 @@ int wd_classify_argmax(const struct wd_linear *m, const char *text, size_t len, 
 		len = max_bytes;
 	/* usually the text wd_classify just scored: its features are in the cache */
 	int rc = WD_OK;
-	const struct prepared *p = prepare(text, len, max_bytes, &rc);
+	struct prepared *p = prepare(text, len, max_bytes, &rc);
 	if (!p)
 		return rc;
-	wd_linear_predict(m, &p->f, probs);
+	const struct wd_features *f = features_for(p, m, &rc);
+	if (!f)
+		return rc;
+	wd_linear_predict(m, f, probs);
 	size_t best = 0;
 	for (size_t i = 1; i < k; i++) {
 		if (probs[i] > probs[best])

@@ -8,6 +8,11 @@
  * warmed-up wd_features allocates nothing), then runs of equal indices become one feature with
  * value 1 + ln(count), and the vector is L2-normalised.
  *
+ * With WD_FEATURES_LEXICON, each sentence (ended by . ? ! ; : or a newline) also gives intent ×
+ * target features from the word classes of detect/lexicon: each class met, each pair of classes met
+ * together ("violent verb" with "person" vs with "process"), and each class with the sentence's
+ * first word (its frame: "how", "why", "write").
+ *
  * This runs on every request (with the sort, most of the cost of the harm and jailbreak
  * checkers), so the loops are written for the branch predictor: a word is read and hashed in one
  * pass, its n-grams coming out as it is read, and the run collapse writes every index and
@@ -20,6 +25,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "detect/lexicon.h"
 
 #if defined(__SSE2__) && !defined(WD_NO_SIMD)
 #include <xmmintrin.h>
@@ -28,7 +34,7 @@
 #define FNV_OFFSET 2166136261u
 #define FNV_PRIME  16777619u
 
-enum { K_UNIGRAM = 1, K_BIGRAM = 2, K_CHAR = 3 };
+enum { K_UNIGRAM = 1, K_BIGRAM = 2, K_CHAR = 3, K_LEX = 4, K_LEX_PAIR = 5, K_LEX_FRAME = 6 };
 
 _Static_assert(WD_FEATURE_BITS == 20, "the radix sort below does two 10-bit passes");
 #define RADIX_BITS 10
@@ -146,17 +152,51 @@ static inline uint32_t *word_byte_step(struct word *w, unsigned char c, uint32_t
 	return gram_step(w, c, out);
 }
 
-/* The raw indices of text[0..len) into keys; returns how many (at most 5 per byte, and keys has
- * room for 2 more: gram_step writes ahead). */
-static size_t hash_all(const unsigned char *t, size_t len, uint32_t *keys)
+/* Bytes that end a sentence (for the lexicon features). */
+static const unsigned char sentence_end[256] = {
+    ['.'] = 1, ['?'] = 1, ['!'] = 1, [';'] = 1, [':'] = 1, ['\n'] = 1,
+};
+
+/* The lexicon features of one sentence (classes cls, first word's unigram hash first) into out,
+ * which may not pass end: 2 per class and 1 per pair of classes, in class order. The caller
+ * allows 5 per byte of the sentence, which a sentence's worth of lexicon words always leaves room
+ * for; a surplus (many classes in a few words) is dropped. */
+static uint32_t *lex_flush(uint32_t cls, uint32_t first, uint32_t *out, const uint32_t *end)
 {
+	const uint32_t seed = fnv_step(FNV_OFFSET, K_LEX);
+	const uint32_t pseed = fnv_step(FNV_OFFSET, K_LEX_PAIR);
+	const uint32_t fseed = fnv_step(first, K_LEX_FRAME);
+	for (uint32_t a = cls; a && out + 2 <= end; a &= a - 1) {
+		unsigned char ca = (unsigned char)__builtin_ctz(a);
+		*out++ = fold_bits(fnv_step(seed, ca));
+		*out++ = fold_bits(fnv_step(fseed, ca));
+		uint32_t ha = fnv_step(pseed, ca);
+		for (uint32_t b = a & (a - 1); b && out < end; b &= b - 1)
+			*out++ = fold_bits(fnv_step(ha, (unsigned char)__builtin_ctz(b)));
+	}
+	return out;
+}
+
+/* The raw indices of text[0..len) into keys; returns how many (at most 10 per byte: 5 n-grams
+ * and 5 lexicon features; keys has room for 2 more: gram_step writes ahead). */
+static size_t hash_all(const unsigned char *t, size_t len, unsigned opts, uint32_t *keys)
+{
+	const int lex = opts & WD_FEATURES_LEXICON;
 	uint32_t *out = keys;
-	uint32_t bigram_prev = 0;
+	uint32_t bigram_prev = 0, sent_cls = 0, sent_first = 0;
 	int have_prev = 0;
-	size_t i = 0;
+	size_t i = 0, sent_start = 0;
 	for (;;) {
+		unsigned ended = 0;
 		while (i < len && (!word_byte[t[i]] || t[i] == '\''))
-			i++; /* separators, and the quotes a word starts with */
+			ended |= sentence_end[t[i++]]; /* separators, and the quotes a word starts
+			                                  with */
+		if (lex && (ended || i == len)) {
+			out = lex_flush(sent_cls, sent_first, out, out + 5 * (i - sent_start));
+			sent_cls = 0;
+			sent_first = 0;
+			sent_start = i;
+		}
 		if (i == len)
 			break;
 		const size_t st = i;
@@ -181,6 +221,14 @@ static size_t hash_all(const unsigned char *t, size_t len, uint32_t *keys)
 		}
 		out = gram_step(&w, ' ', out);
 		*out++ = fold_bits(w.hu);
+		if (lex) {
+			if (!sent_cls && !sent_first)
+				sent_first = w.hu;
+			size_t l = i - st;
+			while (l && t[st + l - 1] == '\'')
+				l--;
+			sent_cls |= wd_lexicon_classes((const char *)t + st, l);
+		}
 		if (have_prev)
 			*out++ = fold_bits(w.hb);
 		bigram_prev = fnv_step(w.hn, ' ');
@@ -243,18 +291,19 @@ static void insertion_sort(uint32_t *a, size_t n)
 	}
 }
 
-int wd_features_extract(const char *text, size_t len, size_t max_bytes, struct wd_features *f)
+int wd_features_extract(const char *text, size_t len, size_t max_bytes, unsigned opts,
+                        struct wd_features *f)
 {
 	f->n = 0;
 	if (len > max_bytes)
 		len = max_bytes;
 	/* a word of l bytes gives at most 1 + 1 + l + (l-1) + (l-2) features: <= 5 per byte (+ 2
-	 * written ahead) */
-	int rc = reserve(f, 5 * len + 8);
+	 * written ahead), and the lexicon features fewer than 5 per byte (lex_flush) */
+	int rc = reserve(f, 10 * len + 8);
 	if (rc)
 		return rc;
 	uint32_t *a = f->idx;
-	size_t n = hash_all((const unsigned char *)text, len, a);
+	size_t n = hash_all((const unsigned char *)text, len, opts, a);
 	if (n == 0)
 		return WD_OK;
 	uint32_t *tmp = a + ((n + 15) & ~(size_t)15); /* right behind the keys: warm lines */

@@ -1,5 +1,6 @@
 /* features.h — hashed sparse features of a (normalised) text for the linear models: word
  * unigrams and bigrams, and character 3- to 5-grams within words (with word-boundary markers),
+ * optionally word-class co-occurrences per sentence (WD_FEATURES_LEXICON),
  * each hashed (a 32-bit FNV-1a with a per-kind seed) into WD_FEATURE_BITS bits; values are
  * sublinear term frequencies (1 + ln tf), L2-normalised. Indices are sorted and unique. */
 #ifndef WD_DETECT_FEATURES_H
@@ -18,9 +19,15 @@ struct wd_features {
 };
 
 void wd_features_init(struct wd_features *f);
+/* opts: also the intent x target features of each sentence's lexicon classes (detect/lexicon).
+ * A model records which set it was trained on (detect/linear). */
+#define WD_FEATURES_LEXICON 1u
+
 /* Replaces f's contents with the features of text (already normalised). At most max_bytes of
- * text are used (the rest is ignored). Returns 0 or WD_ENOMEM. */
-int wd_features_extract(const char *text, size_t len, size_t max_bytes, struct wd_features *f);
+ * text are used (the rest is ignored). opts: 0 or WD_FEATURES_LEXICON. Returns 0 or
+ * WD_ENOMEM. */
+int wd_features_extract(const char *text, size_t len, size_t max_bytes, unsigned opts,
+                        struct wd_features *f);
 void wd_features_free(struct wd_features *f);
 
 #endif

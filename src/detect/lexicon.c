@@ -112,11 +112,14 @@ static const char *const words[WD_LEX_NCLASS] = {
                      "vulnerability credentials",
 };
 
+/* FNV-1a of the word with ASCII capitals lowered (the lists are lowercase). */
 static uint32_t hash_word(const char *w, size_t len)
 {
 	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)w[i]) * 16777619u;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)w[i];
+		h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32u : c)) * 16777619u;
+	}
 	return h;
 }
 

@@ -35,7 +35,7 @@ enum wd_lex_class {
 	WD_LEX_NCLASS
 };
 
-/* The classes (bit 1 << wd_lex_class) of one lowercased word, 0 when it is in none.
+/* The classes (bit 1 << wd_lex_class) of one word (ASCII case ignored), 0 when it is in none.
  * Thread-safe; the table is built on first use. */
 uint32_t wd_lexicon_classes(const char *word, size_t len);
 

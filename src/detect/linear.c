@@ -32,6 +32,7 @@
 
 struct wd_linear {
 	size_t k;
+	unsigned features; /* WD_FEATURES_* the model was trained with */
 	char **names;
 	double *bias;   /* k */
 	size_t nu;      /* feature indices with a weight in some class */
@@ -109,6 +110,11 @@ void wd_linear_free(struct wd_linear *m)
 	free(m->bits);
 	free(m->rank);
 	free(m);
+}
+
+unsigned wd_linear_features(const struct wd_linear *m)
+{
+	return m ? m->features : 0;
 }
 
 size_t wd_linear_nclass(const struct wd_linear *m)
@@ -257,7 +263,8 @@ int wd_linear_save(const struct wd_linear *m, const char *path, char *err, size_
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return WD_EIO;
 	}
-	fprintf(fp, MAGIC "\nbits %d\nclasses %zu\n", WD_FEATURE_BITS, m->k);
+	fprintf(fp, MAGIC "\nbits %d%s\nclasses %zu\n", WD_FEATURE_BITS,
+	        m->features & WD_FEATURES_LEXICON ? " lexicon" : "", m->k);
 	for (size_t c = 0; c < m->k; c++)
 		fprintf(fp, "%s %.9g %zu\n", m->names[c], m->bias[c], class_nnz(m, c));
 	fputs("data\n", fp);
@@ -365,9 +372,23 @@ int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t e
 		goto out;
 	}
 	size_t bits, k;
-	if (read_line(fp, line, sizeof line) || strncmp(line, "bits ", 5) != 0 ||
-	    parse_size(line + 5, 64, &bits)) {
-		snprintf(err, errlen, "%s: line 2: want \"bits N\"", path);
+	unsigned features = 0;
+	if (read_line(fp, line, sizeof line) || strncmp(line, "bits ", 5) != 0) {
+		snprintf(err, errlen, "%s: line 2: want \"bits N [lexicon]\"", path);
+		goto out;
+	}
+	char *opt = strchr(line + 5, ' ');
+	if (opt) {
+		*opt++ = '\0';
+		if (strcmp(opt, "lexicon") != 0) {
+			snprintf(err, errlen, "%s: line 2: unknown feature set \"%.40s\"", path,
+			         opt);
+			goto out;
+		}
+		features = WD_FEATURES_LEXICON;
+	}
+	if (parse_size(line + 5, 64, &bits)) {
+		snprintf(err, errlen, "%s: line 2: want \"bits N [lexicon]\"", path);
 		goto out;
 	}
 	if (bits != WD_FEATURE_BITS) {
@@ -386,6 +407,7 @@ int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t e
 	nnz = calloc(k, sizeof *nnz);
 	if (!m || !nnz)
 		goto out;
+	m->features = features;
 	rc = WD_EINVAL;
 	size_t total = 0;
 	for (size_t c = 0; c < k; c++) {
@@ -602,6 +624,7 @@ int wd_linear_train(const struct wd_train_example *ex, size_t n, const char *con
 		rc = WD_ENOMEM;
 		goto out;
 	}
+	m->features = o->features;
 	/* liblinear: 1-based indices, then the bias feature at dim + 1, then -1. */
 	struct feature_node *p = space;
 	for (size_t i = 0; i < n; i++) {

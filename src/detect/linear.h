@@ -24,6 +24,9 @@ const char *wd_linear_class(const struct wd_linear *m, size_t i);
 int wd_linear_find(const struct wd_linear *m, const char *name);
 /* probs[i] = sigmoid(w_i · f + b_i) for every class. */
 void wd_linear_predict(const struct wd_linear *m, const struct wd_features *f, double *probs);
+/* The feature options (detect/features.h) the model was trained on: its inputs must be made the
+ * same way. Stored on the file's "bits" line ("bits 20 lexicon"). */
+unsigned wd_linear_features(const struct wd_linear *m);
 
 /* ---- training (liblinear) ---- */
 
@@ -34,9 +37,10 @@ struct wd_train_example {
 };
 
 struct wd_train_opts {
-	double c;    /* inverse regularisation strength (liblinear C); 0 → 1.0 */
-	int l1;      /* 1: L1-regularised LR (sparse weights); 0: L2 */
-	int balance; /* 1: weight classes inversely to their frequency */
+	double c;          /* inverse regularisation strength (liblinear C); 0 → 1.0 */
+	int l1;            /* 1: L1-regularised LR (sparse weights); 0: L2 */
+	int balance;       /* 1: weight classes inversely to their frequency */
+	unsigned features; /* the options the examples' features were made with (recorded) */
 };
 
 /* Trains one binary model per class name (one-vs-rest; with 2 classes, one model for class 1

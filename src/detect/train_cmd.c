@@ -34,7 +34,10 @@ static void usage(FILE *f)
 	fputs("usage: warden train --data FILE.jsonl [--data FILE ...] --classes A,B[,C...]\n"
 	      "                    [--map LABEL=CLASS ...] [--split train|train+valid]\n"
 	      "                    [--by-category LABEL] [--map-file FILE]\n"
-	      "                    [--c C] [--l1] [--balance] --out conf/models/NAME.model\n",
+	      "                    [--c C] [--l1] [--balance] [--lexicon]\n"
+	      "                    --out conf/models/NAME.model\n"
+	      "--lexicon adds the word-class features (intent x target) to the n-grams; the model\n"
+	      "records it, and warden makes its inputs the same way.\n",
 	      f);
 }
 
@@ -103,6 +106,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 		if (strcmp(o, "--balance") == 0) {
 			a->opts.balance = 1;
+			continue;
+		}
+		if (strcmp(o, "--lexicon") == 0) {
+			a->opts.features |= WD_FEATURES_LEXICON;
 			continue;
 		}
 		if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
@@ -299,7 +306,7 @@ int wd_train_main(int argc, char **argv)
 		wd_features_init(&e->f);
 		if (!rc)
 			rc = wd_features_extract(norm.data ? norm.data : "", norm.len,
-			                         FEATURE_BYTES, &e->f);
+			                         FEATURE_BYTES, a.opts.features, &e->f);
 		if (rc) {
 			fprintf(stderr, "warden train: record %s: features: %s\n",
 			        s->id ? s->id : "(no id)", wd_strerror(rc));

@@ -56,7 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wd_features f, g;
 	wd_features_init(&f);
 	wd_features_init(&g);
-	if (wd_features_extract(t, a.len, a.len, &f) || wd_features_extract(t, a.len, a.len, &g))
+	if (wd_features_extract(t, a.len, a.len, 0, &f) ||
+	    wd_features_extract(t, a.len, a.len, 0, &g))
 		abort();
 	if (f.n != g.n || (f.n && (memcmp(f.idx, g.idx, f.n * sizeof(*f.idx)) ||
 	                           memcmp(f.val, g.val, f.n * sizeof(*f.val)))))
@@ -71,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (f.n && fabs(sq - 1.0) > 1e-3)
 		abort();
 	/* raw bytes (not normalised) must be safe too */
-	if (wd_features_extract((const char *)data, size, size, &g))
+	if (wd_features_extract((const char *)data, size, size, 0, &g))
 		abort();
 	wd_features_free(&f);
 	wd_features_free(&g);

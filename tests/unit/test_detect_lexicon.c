@@ -30,6 +30,7 @@ TEST(bases_and_inflections)
 	HAS("process", WD_LEX_TECH);
 	HAS("processes", WD_LEX_TECH);
 	HAS("how", WD_LEX_HOWTO);
+	HAS("KILLING", WD_LEX_VIOLENT); /* ASCII case is ignored */
 	HAS("history", WD_LEX_ABOUT);
 }
 

@@ -271,6 +271,21 @@ TEST(load_errors)
 	write_file(tmp("h3"), h3, strlen(h3));
 	CHECK_EQ_INT(wd_linear_load(tmp("h3"), &l, err, sizeof err), WD_EINVAL);
 	CHECK(strstr(err, "bad bias") != NULL);
+	const char *h4 = "warden-linear 1\nbits 20 trigrams\nclasses 1\n";
+	write_file(tmp("h4"), h4, strlen(h4));
+	CHECK_EQ_INT(wd_linear_load(tmp("h4"), &l, err, sizeof err), WD_EINVAL);
+	CHECK(strstr(err, "unknown feature set \"trigrams\"") != NULL);
+
+	/* The feature set a model was trained with is recorded and read back. */
+	struct wd_train_opts lo = {.c = 1.0, .features = WD_FEATURES_LEXICON};
+	CHECK_EQ_INT(wd_linear_train(ex, NEX, names3, 3, &lo, &m, err, sizeof err), 0);
+	CHECK_EQ_INT(wd_linear_features(m), WD_FEATURES_LEXICON);
+	CHECK_EQ_INT(wd_linear_save(m, tmp("lex.model"), err, sizeof err), 0);
+	CHECK_EQ_INT(wd_linear_load(tmp("lex.model"), &l, err, sizeof err), 0);
+	CHECK_EQ_INT(wd_linear_features(l), WD_FEATURES_LEXICON);
+	wd_linear_free(l);
+	wd_linear_free(m);
+	l = m = NULL;
 
 	struct wd_train_opts o = {.c = 1.0};
 	CHECK_EQ_INT(wd_linear_train(ex, NEX, names3, 3, &o, &m, err, sizeof err), 0);

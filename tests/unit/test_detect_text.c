@@ -234,29 +234,36 @@ TEST(test_features_basic)
 	struct wd_features f, g;
 	wd_features_init(&f);
 	wd_features_init(&g);
-	CHECK_EQ_INT(wd_features_extract("", 0, 1000, &f), 0);
+	CHECK_EQ_INT(wd_features_extract("", 0, 1000, 0, &f), 0);
 	CHECK_EQ_INT(f.n, 0);
-	CHECK_EQ_INT(wd_features_extract(" ,. !? ''", 9, 1000, &f), 0);
+	CHECK_EQ_INT(wd_features_extract(" ,. !? ''", 9, 1000, 0, &f), 0);
 	CHECK_EQ_INT(f.n, 0);
 	/* "a": unigram + the 3-gram " a " */
-	CHECK_EQ_INT(wd_features_extract("a", 1, 1000, &f), 0);
+	CHECK_EQ_INT(wd_features_extract("a", 1, 1000, 0, &f), 0);
 	CHECK(f.n == 2 || f.n == 1);
 	CHECK(sorted_unique_normed(&f));
 	/* "bomb": 1 unigram + 4 + 3 + 2 char grams of " bomb " */
-	CHECK_EQ_INT(wd_features_extract("bomb", 4, 1000, &f), 0);
+	CHECK_EQ_INT(wd_features_extract("bomb", 4, 1000, 0, &f), 0);
 	CHECK(f.n >= 9 && f.n <= 10);
+	/* with the lexicon, also its two classes (a violent verb, a weapon): each alone, each with
+	 * the first word, and the pair */
+	size_t plain = f.n;
+	CHECK_EQ_INT(wd_features_extract("bomb", 4, 1000, WD_FEATURES_LEXICON, &f), 0);
+	CHECK(f.n >= plain + 4 && f.n <= plain + 5);
+	CHECK(sorted_unique_normed(&f));
+	CHECK_EQ_INT(wd_features_extract("bomb", 4, 1000, 0, &f), 0);
 	CHECK(sorted_unique_normed(&f));
 	/* edge apostrophes are quotes; case is folded */
-	CHECK_EQ_INT(wd_features_extract("'Bomb'", 6, 1000, &g), 0);
+	CHECK_EQ_INT(wd_features_extract("'Bomb'", 6, 1000, 0, &g), 0);
 	CHECK(fabs(dot(&f, &g) - 1.0) < 1e-5);
 	/* repetition raises the weight sublinearly but the vector stays unit */
-	CHECK_EQ_INT(wd_features_extract("kill kill kill", 14, 1000, &f), 0);
+	CHECK_EQ_INT(wd_features_extract("kill kill kill", 14, 1000, 0, &f), 0);
 	CHECK(sorted_unique_normed(&f));
 	/* max_bytes caps the input */
-	CHECK_EQ_INT(wd_features_extract("bomb and more words", 19, 4, &g), 0);
-	CHECK_EQ_INT(wd_features_extract("bomb", 4, 1000, &f), 0);
+	CHECK_EQ_INT(wd_features_extract("bomb and more words", 19, 4, 0, &g), 0);
+	CHECK_EQ_INT(wd_features_extract("bomb", 4, 1000, 0, &f), 0);
 	CHECK(fabs(dot(&f, &g) - 1.0) < 1e-5);
-	CHECK_EQ_INT(wd_features_extract("bomb", 4, 0, &f), 0);
+	CHECK_EQ_INT(wd_features_extract("bomb", 4, 0, 0, &f), 0);
 	CHECK_EQ_INT(f.n, 0);
 	wd_features_free(&f);
 	wd_features_free(&g);
@@ -276,9 +283,9 @@ TEST(test_features_deterministic)
 	struct wd_features a, b;
 	wd_features_init(&a);
 	wd_features_init(&b);
-	CHECK_EQ_INT(wd_features_extract(big, n, n, &a), 0);
-	CHECK_EQ_INT(wd_features_extract("x", 1, 10, &b), 0); /* reuse must not leak state */
-	CHECK_EQ_INT(wd_features_extract(big, n, n, &b), 0);
+	CHECK_EQ_INT(wd_features_extract(big, n, n, 0, &a), 0);
+	CHECK_EQ_INT(wd_features_extract("x", 1, 10, 0, &b), 0); /* reuse must not leak state */
+	CHECK_EQ_INT(wd_features_extract(big, n, n, 0, &b), 0);
 	CHECK(a.n > 100);
 	CHECK_EQ_INT(a.n, b.n);
 	CHECK(a.n == b.n && !memcmp(a.idx, b.idx, a.n * sizeof(*a.idx)) &&
@@ -287,7 +294,7 @@ TEST(test_features_deterministic)
 	/* the sublinear weight table agrees with logf */
 	CHECK_EQ_INT(wd_features_extract("ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab "
 	                                 "ab ab ab ab ab",
-	                                 71, 1000, &a),
+	                                 71, 1000, 0, &a),
 	             0);
 	CHECK(sorted_unique_normed(&a));
 	wd_features_free(&a);
@@ -299,7 +306,7 @@ static void featurize(const char *s, struct wd_features *f)
 	struct wd_buf b;
 	wd_buf_init(&b, 1 << 16);
 	CHECK_EQ_INT(wd_normalize(s, strlen(s), &b), 0);
-	CHECK_EQ_INT(wd_features_extract(b.data ? b.data : "", b.len, 1 << 16, f), 0);
+	CHECK_EQ_INT(wd_features_extract(b.data ? b.data : "", b.len, 1 << 16, 0, f), 0);
 	wd_buf_free(&b);
 }
 
@@ -314,8 +321,8 @@ TEST(test_features_obfuscation_shared)
 	featurize("how to make a bomb", &b);
 	CHECK(fabs(dot(&a, &b) - 1.0) < 1e-5);
 	/* without it, most features are still shared (words and grams away from the digit) */
-	CHECK_EQ_INT(wd_features_extract("how to make a b0mb", 18, 100, &a), 0);
-	CHECK_EQ_INT(wd_features_extract("how to make a bomb", 18, 100, &b), 0);
+	CHECK_EQ_INT(wd_features_extract("how to make a b0mb", 18, 100, 0, &a), 0);
+	CHECK_EQ_INT(wd_features_extract("how to make a bomb", 18, 100, 0, &b), 0);
 	CHECK(shared(&a, &b) * 3 >= b.n * 2);
 	CHECK(dot(&a, &b) > 0.6);
 	/* an unrelated sentence shares little */
@@ -355,7 +362,7 @@ TEST(test_bench)
 	int iters = 20000;
 	double t0 = now_s();
 	for (int i = 0; i < iters; i++)
-		wd_features_extract(text, n, 1 << 16, &f);
+		wd_features_extract(text, n, 1 << 16, 0, &f);
 	double t1 = now_s();
 	for (int i = 0; i < iters; i++) {
 		wd_buf_reset(&b);

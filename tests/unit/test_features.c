@@ -11,6 +11,7 @@
 
 #include "core/err.h"
 #include "detect/features.h"
+#include "detect/lexicon.h"
 #include "test.h"
 
 /* ---- the reference ---- */
@@ -39,6 +40,36 @@ static int is_word_byte(unsigned char c)
 	       c == '\'';
 }
 
+static uint32_t step(uint32_t h, unsigned char c)
+{
+	return fnv(h, &c, 1);
+}
+
+/* A sentence's lexicon features: per class (ascending) its key, its key with the first word,
+ * then its pairs with the higher classes; no more than limit keys. */
+static size_t lex_keys(uint32_t cls, uint32_t first, uint32_t *keys, size_t limit)
+{
+	size_t n = 0;
+	for (unsigned a = 0; a < 32; a++) {
+		if (!(cls >> a & 1))
+			continue;
+		if (n + 2 > limit)
+			break;
+		keys[n++] = fold(step(seeded(4), (unsigned char)a));
+		keys[n++] = fold(step(step(first, 6), (unsigned char)a));
+		for (unsigned b = a + 1; b < 32 && n < limit; b++)
+			if (cls >> b & 1)
+				keys[n++] =
+				    fold(step(step(seeded(5), (unsigned char)a), (unsigned char)b));
+	}
+	return n;
+}
+
+static int ends_sentence(unsigned char c)
+{
+	return c == '.' || c == '?' || c == '!' || c == ';' || c == ':' || c == '\n';
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -46,16 +77,20 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* The features of text as features.h describes them, the slow way. */
-static size_t reference(const char *text, size_t len, size_t max_bytes, uint32_t **idx, float **val)
+static size_t reference(const char *text, size_t len, size_t max_bytes, unsigned opts,
+                        uint32_t **idx, float **val)
 {
+	const int lex = opts & WD_FEATURES_LEXICON;
 	if (len > max_bytes)
 		len = max_bytes;
-	uint32_t *keys = malloc((5 * len + 8) * sizeof *keys);
+	uint32_t *keys = malloc((10 * len + 8) * sizeof *keys);
 	unsigned char *w = malloc(len + 3), *prev = malloc(len + 1);
-	size_t n = 0, lp = 0;
-	int have_prev = 0;
+	size_t n = 0, lp = 0, sent_start = 0;
+	int have_prev = 0, ended = 0;
+	uint32_t cls = 0, first = 0;
 	for (size_t i = 0; i < len;) {
 		if (!is_word_byte((unsigned char)text[i])) {
+			ended |= ends_sentence((unsigned char)text[i]);
 			i++;
 			continue;
 		}
@@ -69,6 +104,12 @@ static size_t reference(const char *text, size_t len, size_t max_bytes, uint32_t
 			en--;
 		if (st == en)
 			continue;
+		if (lex && ended) { /* the sentence before this word is over */
+			n += lex_keys(cls, first, keys + n, 5 * (st - sent_start));
+			cls = first = 0;
+			sent_start = st;
+			ended = 0;
+		}
 		size_t l = en - st;
 		w[0] = ' ';
 		for (size_t k = 0; k < l; k++) {
@@ -87,7 +128,13 @@ static size_t reference(const char *text, size_t len, size_t max_bytes, uint32_t
 		memcpy(prev, w + 1, l);
 		lp = l;
 		have_prev = 1;
+		if (lex && !cls && !first)
+			first = fnv(seeded(1), w + 1, l);
+		if (lex)
+			cls |= wd_lexicon_classes((const char *)w + 1, l);
 	}
+	if (lex)
+		n += lex_keys(cls, first, keys + n, 5 * (len - sent_start));
 	qsort(keys, n, sizeof *keys, cmp_u32);
 	*idx = malloc((n + 1) * sizeof **idx);
 	*val = malloc((n + 1) * sizeof **val);
@@ -116,20 +163,27 @@ static size_t reference(const char *text, size_t len, size_t max_bytes, uint32_t
 	return u;
 }
 
+/* The fast featuriser equals the reference, with and without the lexicon features. */
 static int same(const char *text, size_t len, size_t max_bytes, struct wd_features *f)
 {
-	uint32_t *idx;
-	float *val;
-	size_t n = reference(text, len, max_bytes, &idx, &val);
-	int rc = wd_features_extract(text, len, max_bytes, f);
-	int ok = rc == WD_OK && f->n == n &&
-	         (n == 0 ||
-	          (!memcmp(f->idx, idx, n * sizeof *idx) && !memcmp(f->val, val, n * sizeof *val)));
-	if (!ok)
-		fprintf(stderr, "  differs from the reference (%zu vs %zu features): \"%.60s\"\n",
-		        f->n, n, text);
-	free(idx);
-	free(val);
+	int ok = 1;
+	for (unsigned opts = 0; opts <= WD_FEATURES_LEXICON; opts++) {
+		uint32_t *idx;
+		float *val;
+		size_t n = reference(text, len, max_bytes, opts, &idx, &val);
+		int rc = wd_features_extract(text, len, max_bytes, opts, f);
+		int eq = rc == WD_OK && f->n == n &&
+		         (n == 0 || (!memcmp(f->idx, idx, n * sizeof *idx) &&
+		                     !memcmp(f->val, val, n * sizeof *val)));
+		if (!eq)
+			fprintf(stderr,
+			        "  differs from the reference (opts %u, %zu vs %zu features): "
+			        "\"%.60s\"\n",
+			        opts, f->n, n, text);
+		ok &= eq;
+		free(idx);
+		free(val);
+	}
 	return ok;
 }
 
