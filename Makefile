@@ -132,6 +132,13 @@ BENIGN := $(DATA)/cyberseceval-mitre-frr/mitre_frr_dev.jsonl \
 ATTACKS := $(DATA)/jailbreak-llms-in-the-wild/jailbreak_prompts.jsonl \
 	$(DATA)/cyberseceval-prompt-injection/prompt_injection.jsonl $(DATA)/bipia/bipia_attacks_train.jsonl
 
+# More that is not a jailbreak, for the jailbreak model: requests with no attack in them
+# (xstest), code and coding instructions, model answers (technical text is not an attack).
+JB_BENIGN := $(DATA)/xstest/xstest.jsonl $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
+	$(DATA)/cyberseceval-insecure-code/insecure_code.jsonl@instruction_prompt \
+	$(DATA)/codeshield-icd-tests/codeshield_icd_tests.jsonl \
+	$(DATA)/xstest-completions/xstest_completions.jsonl
+
 # The character LM learns fluent text (benign and harmful requests alike): GCG suffixes are not.
 CHARLM_BENIGN := $(DATA)/wildguard-benign-injecguard/wildguard_benign.jsonl \
 	$(DATA)/dolly-sensitive-benign/dolly_sensitive_benign_dev.jsonl \
@@ -145,9 +152,11 @@ CHARLM_FLUENT := $(DATA)/advbench/advbench_behaviors.jsonl $(DATA)/harmbench/har
 models: $(BUILD)/warden
 	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN),--data $(f)) \
 		--classes benign,harmful --balance --l1 --c 32 --lexicon --out conf/models/harm.model
-	$(BUILD)/warden train $(foreach f,$(ATTACKS) $(BENIGN) $(DATA)/xstest/xstest.jsonl,--data $(f)) \
+	$(BUILD)/warden train $(foreach f,$(ATTACKS) $(BENIGN) $(JB_BENIGN),--data $(f)) \
 		--map jailbreak=attack --map injection=attack --map harmful=benign \
-		--classes benign,attack --balance --l1 --c 16 --out conf/models/jailbreak.model
+		--map insecure_code=benign --map secure_code=benign --map compliance=benign \
+		--map refusal=benign --map partial_refusal=benign \
+		--classes benign,attack --balance --l1 --c 64 --out conf/models/jailbreak.model
 	$(BUILD)/warden train $(foreach f,$(HARM_POS),--data $(f)) --by-category harmful \
 		--map-file conf/models/categories.map --classes S1,S2,S4,S6,S7,S8,S9,S10,S11,S12,S14 \
 		--balance --l1 --c 8 --lexicon --out conf/models/harm_category.model
@@ -170,3 +179,6 @@ eval: $(BUILD)/warden
 		$(foreach f,$(ATTACKS) $(BENIGN),--data $(f)) --positive jailbreak,injection --negative benign
 	$(EVAL) --checker jb-keywords \
 		$(foreach f,$(ATTACKS) $(BENIGN),--data $(f)) --positive jailbreak,injection --negative benign
+	@echo "GCG-style suffixes (warden's generated set and its look-alikes, all records):"
+	$(EVAL) --checker jailbreak,jb-keywords --split all --data tests/data/gcg_suffixes.jsonl \
+		--data tests/data/gcg_lookalikes.jsonl --positive jailbreak --negative benign

@@ -29,9 +29,11 @@
 #include "detect/charlm.h"
 #include "detect/classify.h"
 
-#define CHARLM_THRESHOLD 9.5  /* chosen on the validation split; see the file comment */
-#define CHARLM_SPAN      4.0  /* bits above the threshold that score 1 */
-#define CHARLM_TAIL      1024 /* bytes scored: a GCG suffix ends the prompt (cost ~40 us/KB) */
+#define JAILBREAK_SHORT_WORDS 16 /* chosen on the validation split and warden's everyday prompts \
+	                          */
+#define CHARLM_THRESHOLD 9.5     /* chosen on the validation split; see the file comment */
+#define CHARLM_SPAN      4.0     /* bits above the threshold that score 1 */
+#define CHARLM_TAIL      1024    /* bytes scored: a GCG suffix ends the prompt (cost ~40 us/KB) */
 
 struct jailbreak {
 	struct wd_classifier c;
@@ -107,6 +109,9 @@ static int jailbreak_init(const json_t *conf, void **self, char **err)
 		*err = strdup(why);
 		goto out;
 	}
+	/* A jailbreak template runs to hundreds of words; a short everyday prompt ("Write a haiku
+	 * about autumn leaves.") gives the model too little to go on. */
+	j->c.short_words = JAILBREAK_SHORT_WORDS;
 	rc = charlm_init(j, conf, err);
 out:
 	json_decref(rest);

@@ -61,7 +61,6 @@ void wd_classifier_free(struct wd_classifier *c)
 	memset(c, 0, sizeof *c);
 }
 
-#define SHORT_WORDS 8
 #define SHORT_PRIOR 0.05
 
 /* Words of a normalised text: bytes other than a space that follow a space or start it. With
@@ -213,9 +212,10 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 		}
 		/* A short text carries little evidence, and n-gram models trained on long prompts
 		 * read artefacts into it ("hello" opens many jailbreak templates). Below
-		 * SHORT_WORDS words the model's log-odds are pulled toward a benign prior in
+		 * short_words words the model's log-odds are pulled toward a benign prior in
 		 * proportion to what is missing. */
-		double frac = (double)p->words / SHORT_WORDS;
+		size_t sw = c->short_words ? c->short_words : WD_CLASSIFY_SHORT_WORDS;
+		double frac = (double)p->words / (double)sw;
 		if (frac > 1)
 			frac = 1;
 		z = frac * logit(out->model_p) + (1 - frac) * logit(SHORT_PRIOR);

@@ -21,7 +21,11 @@ struct wd_classifier {
 	struct wd_matcher *rules; /* may be NULL: model only */
 	unsigned kinds;           /* bit (1 << wd_rule_kind) for each kind that counts */
 	size_t max_bytes;         /* of text looked at */
+	size_t short_words; /* texts shorter lean toward benign (0: WD_CLASSIFY_SHORT_WORDS) */
 };
+
+/* Below this many words a model's log-odds are pulled toward a benign prior (classify.c). */
+#define WD_CLASSIFY_SHORT_WORDS 8
 
 struct wd_classification {
 	double score;                    /* 0..1 */

@@ -51,7 +51,7 @@ static void argmax_fresh(const struct wd_linear *m, const char *text, char *out,
 	struct wd_features f;
 	wd_features_init(&f);
 	wd_normalize(text, strlen(text), &norm);
-	wd_features_extract(norm.data ? norm.data : "", norm.len, 16384, 0, &f);
+	wd_features_extract(norm.data ? norm.data : "", norm.len, 16384, wd_linear_features(m), &f);
 	double probs[32];
 	wd_linear_predict(m, &f, probs);
 	size_t best = 0;
