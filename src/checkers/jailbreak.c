@@ -8,7 +8,8 @@
  *
  * GCG-style adversarial suffixes (optimised token salad after a request) are found by a character
  * language model (detect/charlm): when the worst window of the last CHARLM_TAIL bytes of the
- * user's turns (a suffix ends the prompt; this bounds the cost) costs at least
+ * user's turns (a suffix ends the prompt; this bounds the cost), where symbols are dense enough
+ * to hold one (symbol_dense), costs at least
  * charlm_threshold bits per character, the verdict is jailbreak.gcg with
  *     score = 0.5 + 0.5 * min(1, (bits - charlm_threshold) / 4)
  * (0.5 at the threshold, 1 four bits above it) or the classifier's score if that is higher, and
@@ -29,11 +30,12 @@
 #include "detect/charlm.h"
 #include "detect/classify.h"
 
-#define JAILBREAK_SHORT_WORDS 16 /* chosen on the validation split and warden's everyday prompts \
-	                          */
-#define CHARLM_THRESHOLD 9.5     /* chosen on the validation split; see the file comment */
-#define CHARLM_SPAN      4.0     /* bits above the threshold that score 1 */
-#define CHARLM_TAIL      1024    /* bytes scored: a GCG suffix ends the prompt (cost ~40 us/KB) */
+/* Texts shorter than this lean benign (detect/classify): chosen on the validation split and
+ * warden's everyday prompts. */
+#define JAILBREAK_SHORT_WORDS 16
+#define CHARLM_THRESHOLD      9.5 /* chosen on the validation split; see the file comment */
+#define CHARLM_SPAN           4.0 /* bits above the threshold that score 1 */
+#define CHARLM_TAIL           512 /* bytes scored: a GCG suffix ends the prompt (~35 us per KB) */
 
 struct jailbreak {
 	struct wd_classifier c;
@@ -135,11 +137,33 @@ static int consider(const struct jailbreak *j, const char *text, size_t len, con
 
 /* The GCG check on the user's turns: when their worst window reaches the threshold, v becomes
  * jailbreak.gcg (what the classifier found stays in the evidence as "classifier"). */
+/* Whether some 64-byte window of t holds at least 3 of the symbols optimised suffixes are made
+ * of (brackets, backslashes, asterisks, quotes...). Every suffix of warden's GCG set has one;
+ * about 5% of benign 1 KB prompts do, so the language model runs on few of them. */
+static int symbol_dense(const unsigned char *t, size_t n)
+{
+	static const char syms[] = "\\[]{}()*+<>=@#~^|_$%!\"`;/";
+	unsigned char is[256] = {0};
+	for (const char *c = syms; *c; c++)
+		is[(unsigned char)*c] = 1;
+	unsigned in = 0;
+	for (size_t i = 0; i < n; i++) {
+		in += is[t[i]];
+		if (i >= 64)
+			in -= is[t[i - 64]];
+		if (in >= 3)
+			return 1;
+	}
+	return 0;
+}
+
 static int gcg(const struct jailbreak *j, const char *text, size_t len, struct wd_verdict *v)
 {
 	size_t from = len > CHARLM_TAIL ? len - CHARLM_TAIL : 0;
 	while (from > 0 && from < len && ((unsigned char)text[from] & 0xC0) == 0x80)
 		from++; /* start on a UTF-8 character */
+	if (!symbol_dense((const unsigned char *)text + from, len - from))
+		return WD_OK;
 	struct wd_charlm_result r;
 	int rc = wd_charlm_score(j->lm, text + from, len - from, &r);
 	if (rc || r.bits < j->lm_threshold)
