@@ -107,8 +107,9 @@ static double logit(double p)
 #define FEATURE_SETS 2 /* 0 and WD_FEATURES_LEXICON */
 struct prepared {
 	struct wd_buf raw, norm;
+	struct wd_feature_keys keys; /* hashed once; each feature set is made from them */
 	struct wd_features f[FEATURE_SETS];
-	unsigned have; /* bit s: f[s] is made */
+	unsigned have; /* bit s: f[s] is made; bit FEATURE_SETS: keys are */
 	size_t words;  /* in norm */
 	size_t max_bytes;
 	int valid;
@@ -125,6 +126,7 @@ static void free_prepared(void *arg)
 	wd_buf_free(&p->norm);
 	for (int i = 0; i < FEATURE_SETS; i++)
 		wd_features_free(&p->f[i]);
+	wd_feature_keys_free(&p->keys);
 	free(p);
 }
 
@@ -144,6 +146,7 @@ static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, 
 		}
 		for (int i = 0; i < FEATURE_SETS; i++)
 			wd_features_init(&cache->f[i]);
+		wd_feature_keys_init(&cache->keys);
 		pthread_once(&cache_once, make_cache_key);
 		pthread_setspecific(cache_key, cache);
 	}
@@ -178,13 +181,19 @@ static const struct wd_features *features_for(struct prepared *p, const struct w
                                               int *rc)
 {
 	unsigned set = wd_linear_features(m) & WD_FEATURES_LEXICON ? 1 : 0;
-	if (!(p->have & (1u << set))) {
-		*rc = wd_features_extract(p->norm.data ? p->norm.data : "", p->norm.len,
-		                          p->max_bytes, set ? WD_FEATURES_LEXICON : 0, &p->f[set]);
+	if (p->have & (1u << set))
+		return &p->f[set];
+	if (!(p->have & (1u << FEATURE_SETS))) {
+		*rc = wd_feature_keys_make(p->norm.data ? p->norm.data : "", p->norm.len,
+		                           p->max_bytes, &p->keys);
 		if (*rc)
 			return NULL;
-		p->have |= 1u << set;
+		p->have |= 1u << FEATURE_SETS;
 	}
+	*rc = wd_features_from_keys(&p->keys, set ? WD_FEATURES_LEXICON : 0, &p->f[set]);
+	if (*rc)
+		return NULL;
+	p->have |= 1u << set;
 	return &p->f[set];
 }
 

@@ -177,12 +177,14 @@ static uint32_t *lex_flush(uint32_t cls, uint32_t first, uint32_t *out, const ui
 	return out;
 }
 
-/* The raw indices of text[0..len) into keys; returns how many (at most 10 per byte: 5 n-grams
- * and 5 lexicon features; keys has room for 2 more: gram_step writes ahead). */
-static size_t hash_all(const unsigned char *t, size_t len, unsigned opts, uint32_t *keys)
+/* The raw n-gram indices of text[0..len) into keys; returns how many (at most 5 per byte; keys
+ * has room for 2 more: gram_step writes ahead). With WD_FEATURES_LEXICON, the lexicon features
+ * go to lexkeys (fewer than 5 per byte), their count to *nlex. */
+static size_t hash_all(const unsigned char *t, size_t len, unsigned opts, uint32_t *keys,
+                       uint32_t *lexkeys, size_t *nlex)
 {
 	const int lex = opts & WD_FEATURES_LEXICON;
-	uint32_t *out = keys;
+	uint32_t *out = keys, *lout = lexkeys;
 	uint32_t bigram_prev = 0, sent_cls = 0, sent_first = 0;
 	int have_prev = 0;
 	size_t i = 0, sent_start = 0;
@@ -192,7 +194,7 @@ static size_t hash_all(const unsigned char *t, size_t len, unsigned opts, uint32
 			ended |= sentence_end[t[i++]]; /* separators, and the quotes a word starts
 			                                  with */
 		if (lex && (ended || i == len)) {
-			out = lex_flush(sent_cls, sent_first, out, out + 5 * (i - sent_start));
+			lout = lex_flush(sent_cls, sent_first, lout, lout + 5 * (i - sent_start));
 			sent_cls = 0;
 			sent_first = 0;
 			sent_start = i;
@@ -234,6 +236,7 @@ static size_t hash_all(const unsigned char *t, size_t len, unsigned opts, uint32
 		bigram_prev = fnv_step(w.hn, ' ');
 		have_prev = 1;
 	}
+	*nlex = (size_t)(lout - lexkeys);
 	return (size_t)(out - keys);
 }
 
@@ -291,27 +294,29 @@ static void insertion_sort(uint32_t *a, size_t n)
 	}
 }
 
-int wd_features_extract(const char *text, size_t len, size_t max_bytes, unsigned opts,
-                        struct wd_features *f)
+/* The keys' regions in a buffer for a text of len bytes: n-grams first (5 per byte + 2 written
+ * ahead), the lexicon's behind them (5 per byte), then room for the sort's scratch. */
+#define NGRAM_ROOM(len) (5 * (len) + 8)
+#define KEYS_ROOM(len)  (10 * (len) + 24)
+
+static size_t round16(size_t n)
 {
-	f->n = 0;
-	if (len > max_bytes)
-		len = max_bytes;
-	/* a word of l bytes gives at most 1 + 1 + l + (l-1) + (l-2) features: <= 5 per byte (+ 2
-	 * written ahead), and the lexicon features fewer than 5 per byte (lex_flush) */
-	int rc = reserve(f, 10 * len + 8);
-	if (rc)
-		return rc;
-	uint32_t *a = f->idx;
-	size_t n = hash_all((const unsigned char *)text, len, opts, a);
-	if (n == 0)
-		return WD_OK;
-	uint32_t *tmp = a + ((n + 15) & ~(size_t)15); /* right behind the keys: warm lines */
+	return (n + 15) & ~(size_t)15;
+}
+
+static void sort_keys(uint32_t *a, size_t n, uint32_t *tmp)
+{
 	if (n <= 64)
 		insertion_sort(a, n);
 	else
 		radix_sort(a, tmp, n);
+}
 
+/* f->idx[0..n) sorted -> f: runs of equal indices become one feature (index, 1 + ln tf), the
+ * vector L2-normalised; f->idx + round16(n) is scratch for n more. */
+static void collapse(struct wd_features *f, size_t n)
+{
+	uint32_t *a = f->idx, *tmp = a + round16(n); /* right behind the keys: warm lines */
 	/* runs of equal indices -> one feature (in place: u <= r), with the end of each run in
 	 * tmp; no branch on where a run ends */
 	size_t u = 0;
@@ -347,5 +352,82 @@ int wd_features_extract(const char *text, size_t len, size_t max_bytes, unsigned
 #endif
 	for (; k < u; k++)
 		val[k] *= inv;
+}
+
+int wd_features_extract(const char *text, size_t len, size_t max_bytes, unsigned opts,
+                        struct wd_features *f)
+{
+	f->n = 0;
+	if (len > max_bytes)
+		len = max_bytes;
+	int rc = reserve(f, KEYS_ROOM(len));
+	if (rc)
+		return rc;
+	uint32_t *a = f->idx;
+	size_t nl = 0,
+	       n = hash_all((const unsigned char *)text, len, opts, a, a + NGRAM_ROOM(len), &nl);
+	memmove(a + n, a + NGRAM_ROOM(len), nl * sizeof *a);
+	n += nl;
+	if (n == 0)
+		return WD_OK;
+	sort_keys(a, n, a + round16(n));
+	collapse(f, n);
+	return WD_OK;
+}
+
+void wd_feature_keys_init(struct wd_feature_keys *k)
+{
+	k->key = NULL;
+	k->ngrams = k->lexicon = k->cap = 0;
+}
+
+void wd_feature_keys_free(struct wd_feature_keys *k)
+{
+	free(k->key);
+	wd_feature_keys_init(k);
+}
+
+int wd_feature_keys_make(const char *text, size_t len, size_t max_bytes, struct wd_feature_keys *k)
+{
+	k->ngrams = k->lexicon = 0;
+	if (len > max_bytes)
+		len = max_bytes;
+	size_t need = 2 * KEYS_ROOM(len);
+	if (need > k->cap) {
+		uint32_t *p = realloc(k->key, need * sizeof *p);
+		if (!p)
+			return WD_ENOMEM;
+		k->key = p;
+		k->cap = need;
+	}
+	uint32_t *a = k->key;
+	size_t nl = 0, n = hash_all((const unsigned char *)text, len, WD_FEATURES_LEXICON, a,
+	                            a + NGRAM_ROOM(len), &nl);
+	memmove(a + n, a + NGRAM_ROOM(len), nl * sizeof *a);
+	uint32_t *tmp = a + round16(n + nl);
+	sort_keys(a, n, tmp);
+	sort_keys(a + n, nl, tmp);
+	k->ngrams = n;
+	k->lexicon = nl;
+	return WD_OK;
+}
+
+int wd_features_from_keys(const struct wd_feature_keys *k, unsigned opts, struct wd_features *f)
+{
+	f->n = 0;
+	size_t nn = k->ngrams, nl = opts & WD_FEATURES_LEXICON ? k->lexicon : 0, n = nn + nl;
+	int rc = reserve(f, n + 24);
+	if (rc || n == 0)
+		return rc;
+	/* merge the two sorted runs */
+	const uint32_t *x = k->key, *y = k->key + nn;
+	size_t i = 0, j = 0, o = 0;
+	while (i < nn && j < nl)
+		f->idx[o++] = x[i] <= y[j] ? x[i++] : y[j++];
+	while (i < nn)
+		f->idx[o++] = x[i++];
+	while (j < nl)
+		f->idx[o++] = y[j++];
+	collapse(f, n);
 	return WD_OK;
 }

@@ -175,6 +175,16 @@ static int same(const char *text, size_t len, size_t max_bytes, struct wd_featur
 		int eq = rc == WD_OK && f->n == n &&
 		         (n == 0 || (!memcmp(f->idx, idx, n * sizeof *idx) &&
 		                     !memcmp(f->val, val, n * sizeof *val)));
+		/* the same from keys hashed once */
+		struct wd_feature_keys k;
+		wd_feature_keys_init(&k);
+		rc = wd_feature_keys_make(text, len, max_bytes, &k);
+		if (rc == WD_OK)
+			rc = wd_features_from_keys(&k, opts, f);
+		eq &= rc == WD_OK && f->n == n &&
+		      (n == 0 || (!memcmp(f->idx, idx, n * sizeof *idx) &&
+		                  !memcmp(f->val, val, n * sizeof *val)));
+		wd_feature_keys_free(&k);
 		if (!eq)
 			fprintf(stderr,
 			        "  differs from the reference (opts %u, %zu vs %zu features): "
