@@ -8,12 +8,12 @@
  *
  * GCG-style adversarial suffixes (optimised token salad after a request) are found by a character
  * language model (detect/charlm): when the worst window of the last CHARLM_TAIL bytes of the
- * user's turns (a suffix ends the prompt; this bounds the cost), where symbols are dense enough
- * to hold one (symbol_dense), costs at least
+ * newest user message (a suffix ends the prompt; this bounds the cost), where symbols are dense
+ * enough to hold one (symbol_dense), costs at least
  * charlm_threshold bits per character, the verdict is jailbreak.gcg with
  *     score = 0.5 + 0.5 * min(1, (bits - charlm_threshold) / 4)
  * (0.5 at the threshold, 1 four bits above it) or the classifier's score if that is higher, and
- * evidence naming the window (offset and length in the user turns joined by "\n").
+ * evidence naming the window (offset and length in that message's last text part).
  *
  * config: model, rules, turns (user turns looked at, 4), max_bytes (16384), charlm (a model
  * file; optional), charlm_threshold (bits per character, 9.5: about 0.6% false positives on the
@@ -68,7 +68,8 @@ static int charlm_init(struct jailbreak *j, const json_t *conf, char **err)
 	j->lm_threshold = CHARLM_THRESHOLD;
 	if (t) {
 		if (!json_is_number(t) || !(json_number_value(t) > 0) || json_number_value(t) > 64)
-			return fail(err, "charlm_threshold: must be a number of bits from 0 to 64");
+			return fail(
+			    err, "charlm_threshold: must be a number of bits above 0, at most 64");
 		if (!path)
 			return fail(err, "charlm_threshold: needs charlm (a model file)");
 		j->lm_threshold = json_number_value(t);
@@ -135,8 +136,6 @@ static int consider(const struct jailbreak *j, const char *text, size_t len, con
 	return WD_OK;
 }
 
-/* The GCG check on the user's turns: when their worst window reaches the threshold, v becomes
- * jailbreak.gcg (what the classifier found stays in the evidence as "classifier"). */
 /* Whether some 64-byte window of t holds at least 3 of the symbols optimised suffixes are made
  * of (brackets, backslashes, asterisks, quotes...). Every suffix of warden's GCG set has one;
  * about 5% of benign 1 KB prompts do, so the language model runs on few of them. */
@@ -157,8 +156,32 @@ static int symbol_dense(const unsigned char *t, size_t n)
 	return 0;
 }
 
-static int gcg(const struct jailbreak *j, const char *text, size_t len, struct wd_verdict *v)
+/* The text a suffix would end: the last text part of the newest user message (not the turns
+ * joined and cut at max_bytes, which padding would push a suffix out of). NULL when none. */
+static const struct wd_part *last_user_text(const struct wd_exchange *x)
 {
+	for (size_t i = x->nmsgs; i-- > 0;) {
+		const struct wd_message *m = &x->msgs[i];
+		if (m->role != WD_ROLE_USER)
+			continue;
+		for (size_t k = m->nparts; k-- > 0;)
+			if (m->parts[k].kind == WD_PART_TEXT && m->parts[k].len)
+				return &m->parts[k];
+		return NULL;
+	}
+	return NULL;
+}
+
+/* The GCG check: when the worst window of the newest user text's last CHARLM_TAIL bytes reaches
+ * the threshold and outscores what v holds, v becomes jailbreak.gcg (what the classifier found
+ * stays in the evidence as "classifier"). */
+static int gcg(const struct jailbreak *j, const struct wd_exchange *x, struct wd_verdict *v)
+{
+	const struct wd_part *p = last_user_text(x);
+	if (!p)
+		return WD_OK;
+	const char *text = p->text;
+	size_t len = p->len;
 	size_t from = len > CHARLM_TAIL ? len - CHARLM_TAIL : 0;
 	while (from > 0 && from < len && ((unsigned char)text[from] & 0xC0) == 0x80)
 		from++; /* start on a UTF-8 character */
@@ -171,6 +194,8 @@ static int gcg(const struct jailbreak *j, const char *text, size_t len, struct w
 	r.offset += from;
 	double over = (r.bits - j->lm_threshold) / CHARLM_SPAN;
 	double score = 0.5 + 0.5 * (over < 1 ? over : 1);
+	if (score < v->score)
+		return WD_OK; /* a stronger verdict (an injection in tool output) stands */
 	size_t n = r.len < 80 ? r.len : 80;
 	while (n < r.len && n > 0 && ((unsigned char)text[r.offset + n] & 0xC0) == 0x80)
 		n--; /* do not cut a UTF-8 character */
@@ -183,8 +208,7 @@ static int gcg(const struct jailbreak *j, const char *text, size_t len, struct w
 	if (v->evidence)
 		json_object_set_new(ev, "classifier", v->evidence);
 	v->evidence = ev;
-	if (score > v->score)
-		v->score = score;
+	v->score = score;
 	snprintf(v->category, sizeof v->category, "jailbreak.gcg");
 	return WD_OK;
 }
@@ -211,8 +235,8 @@ static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
 		rc = tool.len ? consider(j, tool.data, tool.len, "injection.tool", "tool", v)
 		              : WD_OK;
 	}
-	if ((rc == WD_OK || rc == WD_ETOOBIG) && j->lm && text.len)
-		rc = gcg(j, text.data, text.len, v);
+	if ((rc == WD_OK || rc == WD_ETOOBIG) && j->lm)
+		rc = gcg(j, x, v);
 	wd_buf_free(&text);
 	wd_buf_free(&tool);
 	return rc == WD_ETOOBIG ? WD_OK : rc;

@@ -446,6 +446,8 @@ static int remote_init(const json_t *conf, void **self, char **err)
 	if (make_endpoint(r, url, err))
 		return WD_EINVAL;
 	r->model = model ? strdup(model) : NULL;
+	if (model && !r->model)
+		return WD_ENOMEM;
 	r->turns = (int)turns;
 	r->max_bytes = (size_t)max_bytes;
 	r->concurrency = (int)concurrency;

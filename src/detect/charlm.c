@@ -1258,7 +1258,9 @@ int wd_charlm_parse(const void *data, size_t len, struct wd_charlm **out, char *
 		m->ngrams = grams[i];
 		rc = lm_build(m);
 		if (rc) {
-			snprintf(err, errlen, "charlm model: out of memory");
+			snprintf(err, errlen, "charlm model %s: %s", specs[i].name,
+			         rc == WD_ETOOBIG ? "too many contexts for its state ids"
+			                          : "out of memory");
 			goto out;
 		}
 	}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -116,6 +117,12 @@ int wd_dataset_load(const char *spec, struct wd_sample **v, size_t *n, char *err
 	char *buf = NULL, path[4096];
 	const char *field = "text", *slash = strrchr(spec, '/');
 	const char *at = strrchr(slash ? slash : spec, '@');
+	if (at && access(spec, F_OK) == 0)
+		at = NULL; /* a file whose name holds an @ */
+	if (strlen(spec) >= sizeof path) {
+		snprintf(err, errlen, "%.64s...: path too long", spec);
+		return WD_EINVAL;
+	}
 	snprintf(path, sizeof path, "%.*s", (int)(at ? (size_t)(at - spec) : strlen(spec)), spec);
 	if (at)
 		field = at + 1;

@@ -388,6 +388,12 @@ int wd_eval_main(int argc, char **argv)
 		free(files);
 		return 2;
 	}
+	if (target_fpr >= 0 && (threshold >= 0 || strcmp(split, "valid") == 0)) {
+		fprintf(stderr, "warden eval: --target-fpr chooses the threshold on the validation "
+		                "split: it takes neither --threshold nor --split valid\n");
+		free(files);
+		return 2;
+	}
 	int want = strcmp(split, "all") == 0     ? -1
 	           : strcmp(split, "train") == 0 ? WD_SPLIT_TRAIN
 	           : strcmp(split, "valid") == 0 ? WD_SPLIT_VALID

@@ -148,9 +148,9 @@ static int vowel(char c)
 static void put_forms(const char *b, size_t l, uint32_t cls)
 {
 	char w[WORD_MAX + 8];
-	if (l + 4 > WORD_MAX)
-		return put(b, l, cls);
 	put(b, l, cls);
+	if (l + 4 > WORD_MAX)
+		return;
 	static const char *const suffixes[] = {"s", "es", "ed", "d", "ing", "er", "ers"};
 	for (size_t k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++) {
 		size_t sl = strlen(suffixes[k]);

@@ -2,6 +2,7 @@
 #include "detect/scratch.h"
 
 #include <pthread.h>
+#include <string.h>
 
 #define FITS_MAX 16 /* databases remembered per thread; more just means re-checking */
 
@@ -34,8 +35,17 @@ hs_scratch_t *wd_hs_scratch(const hs_database_t *db, uint64_t serial)
 			return scratch;
 	/* Growing keeps the scratch valid for the databases it fitted before. */
 	hs_scratch_t *before = scratch;
-	if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
+	if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS) {
+		/* vectorscan has freed the old scratch and set it to NULL: forget what it fitted */
+		scratch = NULL;
+		memset(fits, 0, sizeof fits);
+		fits_next = 0;
+		if (before) {
+			pthread_once(&scratch_once, make_scratch_key);
+			pthread_setspecific(scratch_key, NULL);
+		}
 		return NULL;
+	}
 	if (scratch != before) { /* the key's destructor frees it when the thread exits */
 		pthread_once(&scratch_once, make_scratch_key);
 		pthread_setspecific(scratch_key, scratch);

@@ -116,6 +116,10 @@ test('eval and train refuse bad arguments', () => {
   const fpr = warden('eval', '--checker', 'harm', '--data', 'data.jsonl', '--target-fpr', '2');
   assert.equal(fpr.code, 2);
   assert.match(fpr.err, /--target-fpr wants a rate in \[0, 1\), not 2/);
+  const both = warden('eval', '-c', 'warden.yaml', '--checker', 'harm', '--data', 'data.jsonl',
+    '--target-fpr', '0.05', '--threshold', '0.5');
+  assert.equal(both.code, 2);
+  assert.match(both.err, /takes neither --threshold nor --split valid/);
   const id = warden('eval', '-c', 'warden.yaml', '--checker', 'nope', '--data', 'data.jsonl');
   assert.equal(id.code, 1);
   assert.match(id.err, /no checker with id "nope"/);

@@ -450,6 +450,20 @@ TEST(jailbreak_checker_gcg)
 		json_decref(v.evidence);
 		wd_exchange_free(&x);
 	}
+	/* padding past max_bytes (16384) does not push the suffix out of what is scored */
+	size_t pad = 17000, gl = strlen(gcg_text);
+	char *padded = malloc(pad + gl + 1);
+	for (size_t i = 0; i < pad; i++)
+		padded[i] = "The weather today is mild and calm. "[i % 36];
+	memcpy(padded + pad, gcg_text, gl + 1);
+	if (self && request(padded, &x) == WD_OK) {
+		memset(&v, 0, sizeof v);
+		CHECK_EQ_INT(t->check_request(self, &ctx, &x, &v), WD_OK);
+		CHECK_STR(v.category, "jailbreak.gcg");
+		json_decref(v.evidence);
+		wd_exchange_free(&x);
+	}
+	free(padded);
 	if (self && request(prose[2], &x) == WD_OK) {
 		memset(&v, 0, sizeof v);
 		CHECK_EQ_INT(t->check_request(self, &ctx, &x, &v), WD_OK);
