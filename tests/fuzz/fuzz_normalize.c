@@ -1,7 +1,8 @@
 /* fuzz_normalize.c — libFuzzer driver for text normalisation and hashed features. Arbitrary
  * bytes are normalised; the result must be valid UTF-8 with no ASCII capitals, no doubled,
  * leading or trailing space, and normalising it again must change nothing. Its features must
- * be sorted, unique, in range, unit-norm (or empty) and the same when extracted twice. */
+ * be sorted, unique, in range, unit-norm (or empty) and the same when extracted twice, and the
+ * lexicon set made from keys hashed once must equal one extraction. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -71,8 +72,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (f.n && fabs(sq - 1.0) > 1e-3)
 		abort();
+	/* the lexicon set: from keys hashed once it is what one extraction gives */
+	struct wd_feature_keys k;
+	wd_feature_keys_init(&k);
+	if (wd_features_extract(t, a.len, a.len, WD_FEATURES_LEXICON, &f) ||
+	    wd_feature_keys_make(t, a.len, a.len, &k) ||
+	    wd_features_from_keys(&k, WD_FEATURES_LEXICON, &g))
+		abort();
+	if (f.n != g.n || (f.n && (memcmp(f.idx, g.idx, f.n * sizeof(*f.idx)) ||
+	                           memcmp(f.val, g.val, f.n * sizeof(*f.val)))))
+		abort();
+	wd_feature_keys_free(&k);
 	/* raw bytes (not normalised) must be safe too */
-	if (wd_features_extract((const char *)data, size, size, 0, &g))
+	if (wd_features_extract((const char *)data, size, size, 0, &g) ||
+	    wd_features_extract((const char *)data, size, size, WD_FEATURES_LEXICON, &g))
 		abort();
 	wd_features_free(&f);
 	wd_features_free(&g);
