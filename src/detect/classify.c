@@ -135,7 +135,8 @@ static void make_cache_key(void)
 	pthread_key_create(&cache_key, free_prepared);
 }
 
-/* text[0..len) normalised and featurised, from the cache or made now. NULL on error (*rc). */
+/* text[0..len) normalised and its words counted, from the cache or made now (features come
+ * later, per model: features_for). NULL on error (*rc). */
 static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, int *rc)
 {
 	if (!cache) {
