@@ -4,7 +4,7 @@ PKGS := libmicrohttpd libcurl jansson sqlite3 yaml-0.1 libhs libcrypto
 # Debian packages the build, tests and `make run` need (make deps installs the missing ones).
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
 	libsqlite3-dev libyaml-dev libvectorscan-dev liblinear-dev libssl-dev curl wrk \
-	clang libclang-rt-14-dev clang-format cppcheck chromium
+	clang libclang-rt-14-dev clang-format cppcheck chromium jq
 
 BUILD ?= build
 CFLAGS ?= -O2 -g
@@ -179,6 +179,11 @@ eval: $(BUILD)/warden
 		$(foreach f,$(ATTACKS) $(BENIGN),--data $(f)) --positive jailbreak,injection --negative benign
 	$(EVAL) --checker jb-keywords \
 		$(foreach f,$(ATTACKS) $(BENIGN),--data $(f)) --positive jailbreak,injection --negative benign
+	@echo "Answers (xstest-completions: complying with a harmful prompt is a harmful answer;"
+	@echo "answers to benign prompts and refusals are benign), as harm-out scores them:"
+	jq -c 'select((.label=="compliance" and .prompt_label=="harmful") or .prompt_label=="benign" or .label=="refusal") | {id, text, label: (if (.label=="compliance" and .prompt_label=="harmful") then "harmful" else "benign" end), category: (.label + " to " + .prompt_label + " prompt")}' \
+		$(DATA)/xstest-completions/xstest_completions.jsonl > $(BUILD)/answers.jsonl
+	$(EVAL) --checker harm,badwords --data $(BUILD)/answers.jsonl --positive harmful --negative benign
 	@echo "GCG-style suffixes (warden's generated set and its look-alikes, all records):"
 	$(EVAL) --checker jailbreak,jb-keywords --split all --data tests/data/gcg_suffixes.jsonl \
 		--data tests/data/gcg_lookalikes.jsonl --positive jailbreak --negative benign
