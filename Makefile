@@ -132,6 +132,14 @@ BENIGN := $(DATA)/cyberseceval-mitre-frr/mitre_frr_dev.jsonl \
 ATTACKS := $(DATA)/jailbreak-llms-in-the-wild/jailbreak_prompts.jsonl \
 	$(DATA)/cyberseceval-prompt-injection/prompt_injection.jsonl $(DATA)/bipia/bipia_attacks_train.jsonl
 
+# Harm training only (not in the request table): AdvBench's harmful strings (toxic statements),
+# and model answers: complying with one of xstest's unsafe prompts is a harmful answer, answers to
+# its safe prompts and refusals are benign (harm-out judges answers; the table below has them).
+HARM_MORE := $(DATA)/advbench/advbench_strings.jsonl $(BUILD)/answers.jsonl
+$(BUILD)/answers.jsonl: $(DATA)/xstest-completions/xstest_completions.jsonl
+	@mkdir -p $(BUILD)
+	jq -c 'select((.label=="compliance" and .prompt_label=="harmful") or .prompt_label=="benign" or .label=="refusal") | {id, text, label: (if (.label=="compliance" and .prompt_label=="harmful") then "harmful" else "benign" end), category: (.label + " to " + .prompt_label + " prompt")}' $< > $@
+
 # More that is not a jailbreak, for the jailbreak model: requests with no attack in them
 # (xstest), code and coding instructions, model answers (technical text is not an attack).
 JB_BENIGN := $(DATA)/xstest/xstest.jsonl $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
@@ -149,8 +157,8 @@ CHARLM_FLUENT := $(DATA)/advbench/advbench_behaviors.jsonl $(DATA)/harmbench/har
 	$(DATA)/strongreject/strongreject_dev.jsonl
 
 # Rebuilds the committed model files from the public data (train split only; deterministic).
-models: $(BUILD)/warden
-	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN),--data $(f)) \
+models: $(BUILD)/warden $(BUILD)/answers.jsonl
+	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN) $(HARM_MORE),--data $(f)) \
 		--classes benign,harmful --balance --l1 --c 32 --lexicon --out conf/models/harm.model
 	$(BUILD)/warden train $(foreach f,$(ATTACKS) $(BENIGN) $(JB_BENIGN),--data $(f)) \
 		--map jailbreak=attack --map injection=attack --map harmful=benign \
@@ -168,7 +176,7 @@ models: $(BUILD)/warden
 # on the validation split for a 5% false-positive rate, the keyword baselines (conf/eval.yaml) as
 # they are.
 EVAL = $(BUILD)/warden eval -c conf/eval.yaml --format markdown
-eval: $(BUILD)/warden
+eval: $(BUILD)/warden $(BUILD)/answers.jsonl
 	$(EVAL) --checker harm,harm+rules --target-fpr 0.05 \
 		$(foreach f,$(HARM_POS) $(BENIGN),--data $(f)) --positive harmful --negative benign
 	$(EVAL) --checker badwords $(foreach f,$(HARM_POS) $(BENIGN),--data $(f)) \
@@ -181,8 +189,6 @@ eval: $(BUILD)/warden
 		$(foreach f,$(ATTACKS) $(BENIGN),--data $(f)) --positive jailbreak,injection --negative benign
 	@echo "Answers (xstest-completions: complying with a harmful prompt is a harmful answer;"
 	@echo "answers to benign prompts and refusals are benign), as harm-out scores them:"
-	jq -c 'select((.label=="compliance" and .prompt_label=="harmful") or .prompt_label=="benign" or .label=="refusal") | {id, text, label: (if (.label=="compliance" and .prompt_label=="harmful") then "harmful" else "benign" end), category: (.label + " to " + .prompt_label + " prompt")}' \
-		$(DATA)/xstest-completions/xstest_completions.jsonl > $(BUILD)/answers.jsonl
 	$(EVAL) --checker harm,badwords --data $(BUILD)/answers.jsonl --positive harmful --negative benign
 	@echo "GCG-style suffixes (warden's generated set and its look-alikes, all records):"
 	$(EVAL) --checker jailbreak,jb-keywords --split all --data tests/data/gcg_suffixes.jsonl \
