@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "detect/features.h"
 #include "detect/normalize.h"
+#include "detect/unhide.h"
 
 #if defined(__SSE2__) && !defined(WD_NO_SIMD)
 #include <emmintrin.h>
@@ -107,6 +108,7 @@ static double logit(double p)
 #define FEATURE_SETS 2 /* 0 and WD_FEATURES_LEXICON */
 struct prepared {
 	struct wd_buf raw, norm;
+	struct wd_buf hidden; /* text hidden in the raw one (detect/unhide), decoded */
 	struct wd_feature_keys keys; /* hashed once; each feature set is made from them */
 	struct wd_features f[FEATURE_SETS];
 	unsigned have; /* bit s: f[s] is made; bit FEATURE_SETS: keys are */
@@ -124,6 +126,7 @@ static void free_prepared(void *arg)
 	struct prepared *p = arg;
 	wd_buf_free(&p->raw);
 	wd_buf_free(&p->norm);
+	wd_buf_free(&p->hidden);
 	for (int i = 0; i < FEATURE_SETS; i++)
 		wd_features_free(&p->f[i]);
 	wd_feature_keys_free(&p->keys);
@@ -159,11 +162,14 @@ static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, 
 	if (p->max_bytes == max_bytes) { /* keep the storage: this is the per-request path */
 		wd_buf_reset(&p->raw);
 		wd_buf_reset(&p->norm);
+		wd_buf_reset(&p->hidden);
 	} else {
 		wd_buf_free(&p->raw);
 		wd_buf_free(&p->norm);
+		wd_buf_free(&p->hidden);
 		wd_buf_init(&p->raw, max_bytes);
-		wd_buf_init(&p->norm, 4 * max_bytes + 16);
+		wd_buf_init(&p->norm, 8 * max_bytes + 32);
+		wd_buf_init(&p->hidden, max_bytes);
 		p->max_bytes = max_bytes;
 	}
 	*rc = wd_buf_append(&p->raw, text, len);
@@ -171,7 +177,11 @@ static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, 
 		*rc = wd_normalize(text, len, &p->norm);
 	if (*rc)
 		return NULL;
+	/* the words the sender wrote; what base64 hid is read too, after the text (what does not
+	 * fit is left out), but does not lengthen a short message */
 	p->words = count_words(p->norm.data ? p->norm.data : "", p->norm.len);
+	if (wd_unhide(text, len, &p->hidden) != 0 && p->hidden.len)
+		(void)wd_normalize(p->hidden.data, p->hidden.len, &p->norm);
 	p->have = 0;
 	p->valid = 1;
 	return p;

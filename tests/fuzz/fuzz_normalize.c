@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "detect/features.h"
 #include "detect/normalize.h"
+#include "detect/unhide.h"
 
 static int valid_utf8(const unsigned char *p, size_t n)
 {
@@ -83,6 +84,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	                           memcmp(f.val, g.val, f.n * sizeof(*f.val)))))
 		abort();
 	wd_feature_keys_free(&k);
+	/* what base64 hides: only printable text, within the buffer's bound */
+	struct wd_buf h;
+	wd_buf_init(&h, 256);
+	int found = wd_unhide((const char *)data, size, &h);
+	if (found < 0 && found != WD_ETOOBIG)
+		abort();
+	for (size_t i = 0; i < h.len; i++)
+		if ((unsigned char)h.data[i] >= 0x7f)
+			abort();
+	if (h.len > 256)
+		abort();
+	wd_buf_free(&h);
 	/* raw bytes (not normalised) must be safe too */
 	if (wd_features_extract((const char *)data, size, size, 0, &g) ||
 	    wd_features_extract((const char *)data, size, size, WD_FEATURES_LEXICON, &g))
