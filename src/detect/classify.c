@@ -108,7 +108,7 @@ static double logit(double p)
 #define FEATURE_SETS 2 /* 0 and WD_FEATURES_LEXICON */
 struct prepared {
 	struct wd_buf raw, norm;
-	struct wd_buf hidden; /* text hidden in the raw one (detect/unhide), decoded */
+	struct wd_buf hidden;        /* text hidden in the raw one (detect/unhide), decoded */
 	struct wd_feature_keys keys; /* hashed once; each feature set is made from them */
 	struct wd_features f[FEATURE_SETS];
 	unsigned have; /* bit s: f[s] is made; bit FEATURE_SETS: keys are */
