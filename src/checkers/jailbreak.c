@@ -141,10 +141,12 @@ static int consider(const struct jailbreak *j, const char *text, size_t len, con
  * about 5% of benign 1 KB prompts do, so the language model runs on few of them. */
 static int symbol_dense(const unsigned char *t, size_t n)
 {
-	static const char syms[] = "\\[]{}()*+<>=@#~^|_$%!\"`;/";
-	unsigned char is[256] = {0};
-	for (const char *c = syms; *c; c++)
-		is[(unsigned char)*c] = 1;
+	static const unsigned char is[256] = {
+	    ['\\'] = 1, ['['] = 1, [']'] = 1, ['{'] = 1, ['}'] = 1, ['('] = 1, [')'] = 1,
+	    ['*'] = 1,  ['+'] = 1, ['<'] = 1, ['>'] = 1, ['='] = 1, ['@'] = 1, ['#'] = 1,
+	    ['~'] = 1,  ['^'] = 1, ['|'] = 1, ['_'] = 1, ['$'] = 1, ['%'] = 1, ['!'] = 1,
+	    ['"'] = 1,  ['`'] = 1, [';'] = 1, ['/'] = 1,
+	};
 	unsigned in = 0;
 	for (size_t i = 0; i < n; i++) {
 		in += is[t[i]];

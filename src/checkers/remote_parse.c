@@ -157,48 +157,57 @@ static int parse_categories(const char *s, size_t n, struct wd_remote_answer *a)
 	return WD_OK;
 }
 
-int wd_remote_parse_llama_guard(const char *body, size_t len, struct wd_remote_answer *a,
-                                const char **why)
+/* Loads body as JSON and lets read fill a from it; on any failure a is zeroed and *why says
+ * why. */
+static int parse(const char *body, size_t len, struct wd_remote_answer *a, const char **why,
+                 int (*read)(const json_t *root, struct wd_remote_answer *a, const char **why))
 {
-	int rc = WD_EINVAL;
 	memset(a, 0, sizeof *a);
 	json_t *root = json_loadb(body, len, 0, NULL);
 	if (!root) {
 		*why = "malformed JSON";
 		return WD_EINVAL;
 	}
+	int rc = read(root, a, why);
+	if (rc)
+		memset(a, 0, sizeof *a);
+	json_decref(root);
+	return rc;
+}
+
+static int read_llama_guard(const json_t *root, struct wd_remote_answer *a, const char **why)
+{
 	json_t *msg =
 	    json_object_get(json_array_get(json_object_get(root, "choices"), 0), "message");
 	json_t *content = json_object_get(msg, "content");
 	if (!json_is_string(content)) {
 		*why = "no choices[0].message.content string";
-		goto out;
+		return WD_EINVAL;
 	}
 	const char *s = json_string_value(content);
 	size_t n = json_string_length(content);
 	trim(&s, &n);
 	*why = "unexpected output (neither \"safe\" nor \"unsafe\" with categories)";
-	if (n == 4 && strncasecmp(s, "safe", 4) == 0) {
-		rc = WD_OK;
-	} else if (n >= 6 && strncasecmp(s, "unsafe", 6) == 0 &&
-	           (n == 6 || isspace((unsigned char)s[6]))) {
-		a->score = 1;
-		s += 6;
-		n -= 6;
-		trim(&s, &n);
-		if (!n) { /* some guards name no category */
-			snprintf(a->category, sizeof a->category, "remote.unsafe");
-			snprintf(a->guard, sizeof a->guard, "unsafe");
-			rc = WD_OK;
-		} else if (!memchr(s, '\n', n)) {
-			rc = parse_categories(s, n, a);
-		}
+	if (n == 4 && strncasecmp(s, "safe", 4) == 0)
+		return WD_OK;
+	if (n < 6 || strncasecmp(s, "unsafe", 6) != 0 || (n > 6 && !isspace((unsigned char)s[6])))
+		return WD_EINVAL;
+	a->score = 1;
+	s += 6;
+	n -= 6;
+	trim(&s, &n);
+	if (!n) { /* some guards name no category */
+		snprintf(a->category, sizeof a->category, "remote.unsafe");
+		snprintf(a->guard, sizeof a->guard, "unsafe");
+		return WD_OK;
 	}
-out:
-	if (rc)
-		memset(a, 0, sizeof *a);
-	json_decref(root);
-	return rc;
+	return memchr(s, '\n', n) ? WD_EINVAL : parse_categories(s, n, a);
+}
+
+int wd_remote_parse_llama_guard(const char *body, size_t len, struct wd_remote_answer *a,
+                                const char **why)
+{
+	return parse(body, len, a, why, read_llama_guard);
 }
 
 static const struct {
@@ -219,20 +228,12 @@ const char *wd_remote_map_category(const char *name)
 	return NULL;
 }
 
-int wd_remote_parse_moderation(const char *body, size_t len, struct wd_remote_answer *a,
-                               const char **why)
+static int read_moderation(const json_t *root, struct wd_remote_answer *a, const char **why)
 {
-	int rc = WD_EINVAL;
-	memset(a, 0, sizeof *a);
-	json_t *root = json_loadb(body, len, 0, NULL);
-	if (!root) {
-		*why = "malformed JSON";
-		return WD_EINVAL;
-	}
 	json_t *results = json_object_get(root, "results");
 	if (!json_is_array(results) || !json_array_size(results)) {
 		*why = "no results array";
-		goto out;
+		return WD_EINVAL;
 	}
 	const char *best = NULL;
 	double top = 0;
@@ -245,7 +246,7 @@ int wd_remote_parse_moderation(const char *body, size_t len, struct wd_remote_an
 		json_t *v;
 		if (!json_is_object(scores)) {
 			*why = "a result without a category_scores object";
-			goto out;
+			return WD_EINVAL;
 		}
 		json_object_foreach(scores, key, v)
 		{
@@ -254,7 +255,7 @@ int wd_remote_parse_moderation(const char *body, size_t len, struct wd_remote_an
 			double d = json_number_value(v);
 			if (!isfinite(d) || d < 0 || d > 1) {
 				*why = "a category score outside 0..1";
-				goto out;
+				return WD_EINVAL;
 			}
 			if (!best || d > top) {
 				best = key;
@@ -264,7 +265,7 @@ int wd_remote_parse_moderation(const char *body, size_t len, struct wd_remote_an
 	}
 	if (!best) {
 		*why = "no category scores";
-		goto out;
+		return WD_EINVAL;
 	}
 	a->score = top;
 	snprintf(a->guard, sizeof a->guard, "%s", best);
@@ -273,8 +274,11 @@ int wd_remote_parse_moderation(const char *body, size_t len, struct wd_remote_an
 		snprintf(a->category, sizeof a->category, "%s", id);
 	else
 		snprintf(a->category, sizeof a->category, "moderation.%s", best);
-	rc = WD_OK;
-out:
-	json_decref(root);
-	return rc;
+	return WD_OK;
+}
+
+int wd_remote_parse_moderation(const char *body, size_t len, struct wd_remote_answer *a,
+                               const char **why)
+{
+	return parse(body, len, a, why, read_moderation);
 }

@@ -247,7 +247,7 @@ static int skip_block(const unsigned char *p, size_t n, size_t i, size_t *end)
 
 /* At a backquote: an inline code span `...` closed on the same line within 256 bytes; *end gets
  * the byte after it. (Single tokens like `x` are caught by opaque_token; this takes spans with
- * spaces: `grep -rn "TODO" src/ | wc -l`.) */
+ * spaces: `grep -rn "malloc" src/ | wc -l`.) */
 static int inline_code(const unsigned char *p, size_t n, size_t i, size_t *end)
 {
 	size_t lim = n - i > 256 ? i + 256 : n;

@@ -4,6 +4,7 @@
 #ifndef WD_TEST_H
 #define WD_TEST_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,6 +55,17 @@ static const char *wd_t_cur;
 			wd_t_passed++;                         \
 		}                                              \
 	} while (0)
+
+/* A uniform draw from 0..n-1 (xorshift64, fixed seed: every run draws the same inputs), for
+ * tests that compare a fast path with a reference on many generated cases. */
+static uint64_t wd_t_rng = 0x9E3779B97F4A7C15ull;
+static inline uint32_t rnd(uint32_t n)
+{
+	wd_t_rng ^= wd_t_rng << 13;
+	wd_t_rng ^= wd_t_rng >> 7;
+	wd_t_rng ^= wd_t_rng << 17;
+	return (uint32_t)(wd_t_rng % n);
+}
 
 #define DONE()                                                                               \
 	(printf("%s: %d passed, %d failed\n",                                                \

@@ -8,16 +8,6 @@
 
 #include "test.h"
 
-static uint64_t rng = 0x853C49E6748FEA9Bull;
-
-static unsigned rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
-
 /* Words: bytes other than a space that start the text or follow a space. */
 static size_t words_plain(const char *t, size_t len)
 {

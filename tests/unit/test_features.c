@@ -197,16 +197,6 @@ static int same(const char *text, size_t len, size_t max_bytes, struct wd_featur
 	return ok;
 }
 
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-
-static unsigned rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
-
 TEST(matches_reference_on_edge_cases)
 {
 	static const char *const cases[] = {

@@ -83,16 +83,6 @@ static void dense_predict(const struct dense *d, const struct wd_features *f, do
 		probs[c] = 1.0 / (1.0 + exp(-probs[c]));
 }
 
-static uint64_t rng = 88172645463325252ull;
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng % n);
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

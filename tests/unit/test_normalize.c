@@ -36,16 +36,6 @@ static size_t reference(const char *in, size_t len, char *out)
 	return n;
 }
 
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-
-static unsigned rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
-
 /* A random text of words (two or more letters, some capitals and punctuation, but none of the
  * separators that join spaced letters) separated by runs of whitespace, with now and then a
  * control byte. */

@@ -136,15 +136,6 @@ static const char *const fixtures[] = {
     "multiline.txt",  "no_trailing_blank.txt", "cr_only.txt",   "bom.txt",
 };
 
-static unsigned long long rng = 0x2545F4914F6CDD1DULL;
-static size_t rnd(size_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (size_t)(rng % n);
-}
-
 static int cmp_size(const void *a, const void *b)
 {
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
