@@ -15,8 +15,9 @@
 
 struct wd_holdq;
 
-/* holdback: bytes per stream to keep (SIZE_MAX: release nothing until finished). max_bytes
- * bounds what may wait in the queue. */
+/* holdback: bytes per stream to keep (SIZE_MAX: release nothing until wd_holdq_release(all),
+ * which the host calls once the checkers judged the whole answer — a finished choice does not
+ * count). max_bytes bounds what may wait in the queue. */
 struct wd_holdq *wd_holdq_new(size_t holdback, size_t max_bytes);
 void wd_holdq_free(struct wd_holdq *q);
 /* fn is told, for every released event, how long it waited in the queue (microseconds). */
@@ -29,7 +30,8 @@ int wd_holdq_push(struct wd_holdq *q, const char *raw, size_t len, const char *e
 /* Masks bytes [from, to) of the stream (choice, tool: -1 for content) in the events still held;
  * those events are re-serialised when released. Returns how many events changed. */
 int wd_holdq_mask(struct wd_holdq *q, int choice, int tool, size_t from, size_t to);
-/* The choice's text is complete (finish_reason seen). */
+/* The choice's text is complete (finish_reason seen): its held events may go (not with a
+ * holdback of SIZE_MAX). */
 void wd_holdq_finish_choice(struct wd_holdq *q, int choice);
 /* Appends the raw bytes of every leading safe event to out (all: every event) and drops them
  * from the queue. Returns the number of events released, or < 0 (out full). */

@@ -705,9 +705,7 @@ static int on_event(void *ctx, const struct wd_sse_event *ev)
 	rc = wd_holdq_push(t->hq, ev->raw, ev->raw_len, ev->event, c.json, c.deltas, c.ndeltas);
 	if (rc == WD_OK)
 		redact_held(t);
-	/* A finished choice's held tail can go out now, unless an enforcing checker judges whole
-	 * answers (holdback SIZE_MAX): its finish() has not run yet, and may block. */
-	if (c.finish_reason && wd_chain_holdback(t->w->p->ch) != SIZE_MAX) {
+	if (c.finish_reason) {
 		for (size_t i = 0; i < c.ndeltas; i++)
 			wd_holdq_finish_choice(t->hq, c.deltas[i].choice);
 		if (!c.ndeltas)

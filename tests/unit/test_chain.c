@@ -350,6 +350,23 @@ TEST(holdq_waits_per_choice_and_releases_finished_choices)
 	wd_holdq_free(q);
 }
 
+/* With a whole-answer holdback, a finished choice is not yet judged: nothing leaves before
+ * release(all). */
+TEST(holdq_whole_answer_waits_past_finish)
+{
+	struct wd_holdq *q = wd_holdq_new(SIZE_MAX, 1000);
+	struct wd_buf out;
+	wd_buf_init(&out, 1000);
+	struct wd_delta d0 = {WD_DELTA_CONTENT, 0, -1, "abc", 3};
+	CHECK_EQ_INT(wd_holdq_push(q, "B", 1, NULL, NULL, &d0, 1), WD_OK);
+	wd_holdq_finish_choice(q, 0);
+	CHECK_EQ_INT(wd_holdq_release(q, &out, 0), 0);
+	CHECK_EQ_INT(wd_holdq_release(q, &out, 1), 1);
+	CHECK_STR(out.data, "B");
+	wd_buf_free(&out);
+	wd_holdq_free(q);
+}
+
 TEST(holdq_masks_held_text_across_events)
 {
 	struct wd_holdq *q = wd_holdq_new(100, 1 << 16);
@@ -440,6 +457,7 @@ int main(void)
 	RUN(pattern_holdback_is_longest_match);
 	RUN(no_byte_of_a_blocked_phrase_leaves_for_any_split);
 	RUN(holdq_waits_per_choice_and_releases_finished_choices);
+	RUN(holdq_whole_answer_waits_past_finish);
 	RUN(holdq_masks_held_text_across_events);
 	RUN(redact_outcome_carries_every_span);
 	RUN(plugin_loads_by_path_and_runs);
