@@ -1,5 +1,5 @@
 /* features.h — hashed sparse features of a (normalised) text for the linear models: word
- * unigrams and bigrams, and character 3- to 5-grams within words (with word-boundary markers),
+ * unigrams and bigrams, and character 3- and 4-grams within words (with word-boundary markers),
  * optionally word-class co-occurrences per sentence (WD_FEATURES_LEXICON),
  * each hashed (a 32-bit FNV-1a with a per-kind seed) into WD_FEATURE_BITS bits; values are
  * sublinear term frequencies (1 + ln tf), L2-normalised. Indices are sorted and unique. */

@@ -25,7 +25,10 @@
 
 #include "core/err.h"
 
-#define MAGIC        "warden-linear 1"
+/* Version 2: character 3- and 4-grams (version 1 had 3- to 5-grams; its weights would be read
+ * against the wrong features). */
+#define MAGIC        "warden-linear 2"
+#define MAGIC_OLD    "warden-linear 1"
 #define NAME_MAX_LEN 63
 #define MAX_CLASSES  256
 #define W_EPS        1e-7
@@ -360,7 +363,7 @@ int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t e
 	struct wd_linear *m = NULL;
 	struct rec *recs = NULL;
 	size_t *nnz = NULL;
-	char line[256];
+	char line[256] = "";
 	*out = NULL;
 	FILE *fp = fopen(path, "rb");
 	if (!fp) {
@@ -368,7 +371,14 @@ int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t e
 		return WD_EIO;
 	}
 	if (read_line(fp, line, sizeof line) || strcmp(line, MAGIC) != 0) {
-		snprintf(err, errlen, "%s: not a warden linear model (want \"%s\")", path, MAGIC);
+		if (strcmp(line, MAGIC_OLD) == 0)
+			snprintf(err, errlen,
+			         "%s: a model for an older feature set (\"%s\"): train it again "
+			         "with this warden's `warden train`",
+			         path, MAGIC_OLD);
+		else
+			snprintf(err, errlen, "%s: not a warden linear model (want \"%s\")", path,
+			         MAGIC);
 		goto out;
 	}
 	size_t bits, k;

@@ -2,7 +2,7 @@
  * (one-vs-rest logistic regression), trained with liblinear, applied in microseconds.
  *
  * File format (conf/models/NAME.model), little-endian binary after a text header:
- *   "warden-linear 1\n" "bits <WD_FEATURE_BITS>[ lexicon]\n" (lexicon: trained on the
+ *   "warden-linear 2\n" "bits <WD_FEATURE_BITS>[ lexicon]\n" (lexicon: trained on the
  *   WD_FEATURES_LEXICON set) "classes <k>\n" then k lines "<name> <bias>
  *   <nnz>\n" (bias as %.9g), then "data\n", then for each class in order nnz records of
  *   {uint32 index, float32 weight}. Only non-zero weights are stored. Deterministic: the same

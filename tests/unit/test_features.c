@@ -122,7 +122,7 @@ static size_t reference(const char *text, size_t len, size_t max_bytes, unsigned
 			keys[n++] =
 			    fold(fnv(fnv(fnv(seeded(2), prev, lp), (const unsigned char *)" ", 1),
 			             w + 1, l));
-		for (size_t g = 3; g <= 5; g++)
+		for (size_t g = 3; g <= 4; g++)
 			for (size_t p = 0; p + g <= l + 2; p++)
 				keys[n++] = fold(fnv(seeded(3), w + p, g));
 		memcpy(prev, w + 1, l);

@@ -175,7 +175,7 @@ TEST(compact_index_matches_dense_on_made_models)
 	CHECK(fd >= 0);
 	FILE *fp = fdopen(fd, "wb");
 	fprintf(fp,
-	        "warden-linear 1\nbits %d\nclasses 3\na 0.25 %zu\nb -1.5 %zu\nc 0.125 0\ndata\n",
+	        "warden-linear 2\nbits %d\nclasses 3\na 0.25 %zu\nb -1.5 %zu\nc 0.125 0\ndata\n",
 	        WD_FEATURE_BITS, na, nb);
 	for (size_t i = 0; i < na; i++) {
 		float w = (float)(i + 1) * (i % 2 ? -0.37f : 0.21f);
