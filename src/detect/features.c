@@ -113,7 +113,7 @@ static int reserve(struct wd_features *f, size_t need)
  * is read, so a word costs one loop: its bytes need no stack copy, and a word of any length is
  * handled the same way. */
 struct word {
-	uint32_t hu, hb, hn;
+	uint32_t hu, hb, hn, hl; /* hl: the word's lexicon hash (detect/lexicon.h) */
 	uint32_t g[3];
 	unsigned q; /* bytes of " word" read so far */
 };
@@ -121,6 +121,7 @@ struct word {
 static inline void word_start(struct word *w, uint32_t bigram_prev)
 {
 	w->hu = fnv_step(FNV_OFFSET, K_UNIGRAM);
+	w->hl = WD_LEXICON_HASH_SEED;
 	w->hb = bigram_prev;
 	w->hn = fnv_step(FNV_OFFSET, K_BIGRAM);
 	w->g[0] = fnv_step(fnv_step(FNV_OFFSET, K_CHAR), ' ');
@@ -146,6 +147,7 @@ static inline uint32_t *gram_step(struct word *w, unsigned char c, uint32_t *out
 static inline uint32_t *word_byte_step(struct word *w, unsigned char c, uint32_t *out)
 {
 	w->hu = fnv_step(w->hu, c);
+	w->hl = fnv_step(w->hl, c);
 	w->hb = fnv_step(w->hb, c);
 	w->hn = fnv_step(w->hn, c);
 	return gram_step(w, c, out);
@@ -228,7 +230,7 @@ static size_t hash_all(const unsigned char *t, size_t len, unsigned opts, uint32
 			size_t l = i - st;
 			while (l && t[st + l - 1] == '\'')
 				l--;
-			sent_cls |= wd_lexicon_classes((const char *)t + st, l);
+			sent_cls |= wd_lexicon_classes_hash(w.hl, l);
 		}
 		if (have_prev)
 			*out++ = fold_bits(w.hb);
