@@ -762,7 +762,8 @@ TEST(test_purge)
 struct reader {
 	struct wd_store *s;
 	_Atomic int stop;
-	int errors, reads;
+	int errors;
+	_Atomic int reads;
 };
 
 static void *reader_main(void *arg)
@@ -796,12 +797,18 @@ TEST(test_concurrent_reads)
 	pthread_t t;
 	CHECK_EQ_INT(pthread_create(&t, NULL, reader_main, &rd), 0);
 	struct row r = {.ts_ms = T0};
-	for (int i = 0; i < 60; i++)
+	for (int i = 0; i < 60; i++) {
+		/* every tenth batch waits (at most 2 s) for a read after the last one, so reads
+		 * fall between commits even when the scheduler favours this thread */
+		int seen = atomic_load(&rd.reads);
+		for (int w = 0; i % 10 == 5 && w < 2000 && atomic_load(&rd.reads) == seen; w++)
+			usleep(1000);
 		CHECK_EQ_INT(add_many(&d, &r, 10, 1), 0);
+	}
 	atomic_store(&rd.stop, 1);
 	pthread_join(t, NULL);
 	CHECK_EQ_INT(rd.errors, 0);
-	CHECK(rd.reads > 0);
+	CHECK(atomic_load(&rd.reads) >= 6);
 	struct wd_incident_filter f = {.limit = 1000};
 	json_t *arr = NULL;
 	int64_t next;
