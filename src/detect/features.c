@@ -16,7 +16,7 @@
  *
  * This runs on every request (with the sort, most of the cost of the harm and jailbreak
  * checkers), so the loops are written for the branch predictor: a word is read and hashed in one
- * pass, its n-grams coming out as it is read, and the run collapse writes every index and
+ * pass, its n-grams coming out as it is read, and the run count writes every index and
  * advances by a comparison instead of branching on it. The result is the plain loops': the same
  * hashes, and the norm summed in index order. */
 #include "detect/features.h"
@@ -313,32 +313,42 @@ static void sort_keys(uint32_t *a, size_t n, uint32_t *tmp)
 		radix_sort(a, tmp, n);
 }
 
-/* f->idx[0..n) sorted -> f: runs of equal indices become one feature (index, 1 + ln tf), the
- * vector L2-normalised; f->idx + round16(n) is scratch for n more. */
-static void collapse(struct wd_features *f, size_t n)
+/* Sorted a[0..n) -> its distinct keys, in place, with how often each occurs in count (which may
+ * be a + round16(n), right behind: warm lines); returns how many. No branch on where a run
+ * ends: each key is written, the position advances by a comparison. */
+static size_t count_runs(uint32_t *a, size_t n, uint32_t *count)
 {
-	uint32_t *a = f->idx, *tmp = a + round16(n); /* right behind the keys: warm lines */
-	/* runs of equal indices -> one feature (in place: u <= r), with the end of each run in
-	 * tmp; no branch on where a run ends */
+	if (n == 0)
+		return 0;
 	size_t u = 0;
 	uint32_t prev = a[0];
-	for (size_t r = 0; r < n; r++) {
+	for (size_t r = 0; r < n; r++) { /* the end of each run first */
 		uint32_t k = a[r];
 		u += k != prev;
 		a[u] = k;
-		tmp[u] = (uint32_t)r + 1;
+		count[u] = (uint32_t)r + 1;
 		prev = k;
 	}
 	u++;
-	float *val = f->val;
-	double sq = 0;
 	uint32_t start = 0;
 	for (size_t k = 0; k < u; k++) {
-		uint32_t tf = tmp[k] - start;
-		start = tmp[k];
-		float v = tf < sizeof(one_plus_ln) / sizeof(one_plus_ln[0])
-		              ? one_plus_ln[tf]
-		              : 1.0f + logf((float)tf);
+		uint32_t end = count[k];
+		count[k] = end - start;
+		start = end;
+	}
+	return u;
+}
+
+/* f->idx[0..u) (distinct, sorted) with their counts tf -> f's values: 1 + ln tf, the vector
+ * L2-normalised (the squares summed in index order). */
+static void weigh(struct wd_features *f, size_t u, const uint32_t *tf)
+{
+	float *val = f->val;
+	double sq = 0;
+	for (size_t k = 0; k < u; k++) {
+		uint32_t t = tf[k];
+		float v = t < sizeof(one_plus_ln) / sizeof(one_plus_ln[0]) ? one_plus_ln[t]
+		                                                           : 1.0f + logf((float)t);
 		val[k] = v;
 		sq += (double)v * v;
 	}
@@ -371,20 +381,22 @@ int wd_features_extract(const char *text, size_t len, size_t max_bytes, unsigned
 	n += nl;
 	if (n == 0)
 		return WD_OK;
-	sort_keys(a, n, a + round16(n));
-	collapse(f, n);
+	uint32_t *tf = a + round16(n);
+	sort_keys(a, n, tf);
+	weigh(f, count_runs(a, n, tf), tf);
 	return WD_OK;
 }
 
 void wd_feature_keys_init(struct wd_feature_keys *k)
 {
-	k->key = NULL;
+	k->key = k->count = NULL;
 	k->ngrams = k->lexicon = k->cap = 0;
 }
 
 void wd_feature_keys_free(struct wd_feature_keys *k)
 {
 	free(k->key);
+	free(k->count);
 	wd_feature_keys_init(k);
 }
 
@@ -393,22 +405,29 @@ int wd_feature_keys_make(const char *text, size_t len, size_t max_bytes, struct 
 	k->ngrams = k->lexicon = 0;
 	if (len > max_bytes)
 		len = max_bytes;
-	size_t need = 2 * KEYS_ROOM(len);
+	size_t need = KEYS_ROOM(len);
 	if (need > k->cap) {
 		uint32_t *p = realloc(k->key, need * sizeof *p);
 		if (!p)
 			return WD_ENOMEM;
 		k->key = p;
+		p = realloc(k->count, need * sizeof *p);
+		if (!p)
+			return WD_ENOMEM;
+		k->count = p;
 		k->cap = need;
 	}
+	/* hashed into key; each run sorted (count as scratch) and counted in place */
 	uint32_t *a = k->key;
 	size_t nl = 0, n = hash_all((const unsigned char *)text, len, WD_FEATURES_LEXICON, a,
 	                            a + NGRAM_ROOM(len), &nl);
-	memmove(a + n, a + NGRAM_ROOM(len), nl * sizeof *a);
-	uint32_t *tmp = a + round16(n + nl);
-	sort_keys(a, n, tmp);
-	sort_keys(a + n, nl, tmp);
-	k->ngrams = n;
+	sort_keys(a, n, k->count);
+	k->ngrams = count_runs(a, n, k->count);
+	uint32_t *l = a + NGRAM_ROOM(len);
+	sort_keys(l, nl, k->count + k->ngrams);
+	nl = count_runs(l, nl, k->count + NGRAM_ROOM(len));
+	memmove(a + k->ngrams, l, nl * sizeof *a);
+	memmove(k->count + k->ngrams, k->count + NGRAM_ROOM(len), nl * sizeof *a);
 	k->lexicon = nl;
 	return WD_OK;
 }
@@ -417,18 +436,29 @@ int wd_features_from_keys(const struct wd_feature_keys *k, unsigned opts, struct
 {
 	f->n = 0;
 	size_t nn = k->ngrams, nl = opts & WD_FEATURES_LEXICON ? k->lexicon : 0, n = nn + nl;
-	int rc = reserve(f, n + 24);
+	int rc = reserve(f, n + 24); /* idx has room for 2 * n: the counts go behind */
 	if (rc || n == 0)
 		return rc;
-	/* merge the two sorted runs */
-	const uint32_t *x = k->key, *y = k->key + nn;
+	/* merge the two sorted, counted runs; a key in both (a hash collision) counts for both */
+	const uint32_t *x = k->key, *y = k->key + nn, *cx = k->count, *cy = k->count + nn;
+	uint32_t *tf = f->idx + n;
 	size_t i = 0, j = 0, o = 0;
-	while (i < nn && j < nl)
-		f->idx[o++] = x[i] <= y[j] ? x[i++] : y[j++];
-	while (i < nn)
-		f->idx[o++] = x[i++];
-	while (j < nl)
-		f->idx[o++] = y[j++];
-	collapse(f, n);
+	while (i < nn && j < nl) {
+		uint32_t a = x[i], b = y[j];
+		f->idx[o] = a <= b ? a : b;
+		tf[o] = (a <= b ? cx[i] : 0) + (b <= a ? cy[j] : 0);
+		i += a <= b;
+		j += b <= a;
+		o++;
+	}
+	for (; i < nn; i++, o++) {
+		f->idx[o] = x[i];
+		tf[o] = cx[i];
+	}
+	for (; j < nl; j++, o++) {
+		f->idx[o] = y[j];
+		tf[o] = cy[j];
+	}
+	weigh(f, o, tf);
 	return WD_OK;
 }

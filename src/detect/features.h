@@ -31,11 +31,13 @@ int wd_features_extract(const char *text, size_t len, size_t max_bytes, unsigned
 void wd_features_free(struct wd_features *f);
 
 /* One text's hashed keys before they become vectors — its n-gram keys and its lexicon keys,
- * each sorted — for a caller that needs both feature sets of a text (detect/classify): it hashes
- * once, and each set is a merge away. wd_features_from_keys gives exactly what
- * wd_features_extract gives for the same text and options. */
+ * each sorted and counted — for a caller that needs both feature sets of a text
+ * (detect/classify): it hashes and counts once, and each set is a merge away.
+ * wd_features_from_keys gives exactly what wd_features_extract gives for the same text and
+ * options. */
 struct wd_feature_keys {
-	uint32_t *key; /* [0, ngrams): n-gram keys; [ngrams, ngrams + lexicon): lexicon keys */
+	uint32_t *key;   /* [0, ngrams): n-gram keys; [ngrams, ngrams + lexicon): lexicon keys */
+	uint32_t *count; /* how often each key occurs */
 	size_t ngrams, lexicon, cap;
 };
 
