@@ -164,6 +164,8 @@ static const unsigned char sentence_end[256] = {
  * for; a surplus (many classes in a few words) is dropped. */
 static uint32_t *lex_flush(uint32_t cls, uint32_t first, uint32_t *out, const uint32_t *end)
 {
+	if (first && !(cls & WD_LEX_HARMFUL))
+		cls |= 1u << WD_LEX_NO_HARM;
 	const uint32_t seed = fnv_step(FNV_OFFSET, K_LEX);
 	const uint32_t pseed = fnv_step(FNV_OFFSET, K_LEX_PAIR);
 	const uint32_t fseed = fnv_step(first, K_LEX_FRAME);

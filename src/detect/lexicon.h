@@ -35,6 +35,15 @@ enum wd_lex_class {
 	WD_LEX_NCLASS
 };
 
+/* The classes that name harm (an act, a means or a kind of content); a sentence with none of them
+ * gets the pseudo-class WD_LEX_NO_HARM in the featuriser, so "write a guide for how to catch a
+ * bass" can weigh against "write a guide for how to" alone. */
+#define WD_LEX_HARMFUL                                                                         \
+	(1u << WD_LEX_VIOLENT | 1u << WD_LEX_CRIME | 1u << WD_LEX_HIDE | 1u << WD_LEX_SELF |   \
+	 1u << WD_LEX_WEAPON | 1u << WD_LEX_DRUG | 1u << WD_LEX_PRIVATE | 1u << WD_LEX_DISCR | \
+	 1u << WD_LEX_SEXUAL | 1u << WD_LEX_DECEIVE | 1u << WD_LEX_CYBER)
+#define WD_LEX_NO_HARM 31
+
 /* The classes (bit 1 << wd_lex_class) of one word (ASCII case ignored), 0 when it is in none.
  * Thread-safe; the table is built on first use. */
 uint32_t wd_lexicon_classes(const char *word, size_t len);

@@ -251,6 +251,13 @@ TEST(test_features_basic)
 	CHECK_EQ_INT(wd_features_extract("bomb", 4, 1000, WD_FEATURES_LEXICON, &f), 0);
 	CHECK(f.n >= plain + 4 && f.n <= plain + 5);
 	CHECK(sorted_unique_normed(&f));
+	/* a sentence with no harmful class gets the pseudo-class "no harm": with "write" (a making
+	 * verb) and "poem" (a fiction frame), three classes, each alone and with the first word,
+	 * and the three pairs */
+	CHECK_EQ_INT(wd_features_extract("write a poem", 12, 1000, 0, &g), 0);
+	plain = g.n;
+	CHECK_EQ_INT(wd_features_extract("write a poem", 12, 1000, WD_FEATURES_LEXICON, &g), 0);
+	CHECK(g.n >= plain + 8 && g.n <= plain + 9);
 	CHECK_EQ_INT(wd_features_extract("bomb", 4, 1000, 0, &f), 0);
 	CHECK(sorted_unique_normed(&f));
 	/* edge apostrophes are quotes; case is folded */

@@ -50,6 +50,8 @@ static uint32_t step(uint32_t h, unsigned char c)
 static size_t lex_keys(uint32_t cls, uint32_t first, uint32_t *keys, size_t limit)
 {
 	size_t n = 0;
+	if (first && !(cls & WD_LEX_HARMFUL))
+		cls |= 1u << WD_LEX_NO_HARM;
 	for (unsigned a = 0; a < 32; a++) {
 		if (!(cls >> a & 1))
 			continue;
