@@ -206,3 +206,6 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl
 	@echo "GCG-style suffixes (warden's generated set and its look-alikes, all records):"
 	$(EVAL) --checker jailbreak,jb-keywords --split all --data tests/data/gcg_suffixes.jsonl \
 		--data tests/data/gcg_lookalikes.jsonl --positive jailbreak --negative benign
+	@echo "Questions with code and everyday prompts in ten other languages (warden's own, test split):"
+	$(EVAL) --checker jailbreak,jb-keywords --data tests/data/benign_code_multilingual.jsonl \
+		--positive jailbreak --negative benign

@@ -22,6 +22,11 @@ struct wd_classifier {
 	unsigned kinds;           /* bit (1 << wd_rule_kind) for each kind that counts */
 	size_t max_bytes;         /* of text looked at */
 	size_t short_words; /* texts shorter lean toward benign (0: WD_CLASSIFY_SHORT_WORDS) */
+	/* A model trained on English reads its own artefacts into other languages and into code:
+	 * when the share of common English words ("the", "to", "you"...) among a text's words is
+	 * below english_min, the model's log-odds are pulled toward the benign prior in
+	 * proportion to what is missing (rules still count in full). 0: off. */
+	double english_min;
 };
 
 /* Below this many words a model's log-odds are pulled toward a benign prior (classify.c). */
