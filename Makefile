@@ -147,12 +147,15 @@ JB_BENIGN := $(DATA)/xstest/xstest.jsonl $(DATA)/cyberseceval-insecure-code/inse
 	$(DATA)/codeshield-icd-tests/codeshield_icd_tests.jsonl \
 	$(DATA)/xstest-completions/xstest_completions.jsonl
 
-# The character LM learns fluent text (benign and harmful requests alike): GCG suffixes are not.
+# The character LM learns fluent text (benign and harmful requests alike) and code: GCG suffixes
+# are neither.
 CHARLM_BENIGN := $(DATA)/wildguard-benign-injecguard/wildguard_benign.jsonl \
 	$(DATA)/dolly-sensitive-benign/dolly_sensitive_benign_dev.jsonl \
 	$(DATA)/mt-bench-questions/mt_bench_questions.jsonl $(DATA)/openai-moderation/openai_moderation.jsonl \
 	$(DATA)/xstest/xstest.jsonl $(DATA)/cyberseceval-mitre-frr/mitre_frr_dev.jsonl \
 	$(DATA)/notinject/notinject_level1.jsonl
+CHARLM_CODE := $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
+	$(DATA)/codeshield-icd-tests/codeshield_icd_tests.jsonl
 CHARLM_FLUENT := $(DATA)/advbench/advbench_behaviors.jsonl $(DATA)/harmbench/harmbench_val.jsonl \
 	$(DATA)/strongreject/strongreject_dev.jsonl
 
@@ -170,7 +173,8 @@ models: $(BUILD)/warden $(BUILD)/answers.jsonl
 		--balance --l1 --c 8 --lexicon --out conf/models/harm_category.model
 	$(BUILD)/warden charlm --label benign,benign_partial_labels \
 		$(foreach f,$(CHARLM_BENIGN),--data $(f)) --label harmful \
-		$(foreach f,$(CHARLM_FLUENT),--data $(f)) --out conf/models/charlm.model
+		$(foreach f,$(CHARLM_FLUENT),--data $(f)) --label insecure_code,secure_code \
+		$(foreach f,$(CHARLM_CODE),--data $(f)) --out conf/models/charlm.model
 
 # The quality tables in the README: held-out test split; warden's checkers at thresholds chosen
 # on the validation split for a 5% false-positive rate, the keyword baselines (conf/eval.yaml) as

@@ -16,8 +16,8 @@
  * evidence naming the window (offset and length in that message's last text part).
  *
  * config: model, rules, turns (user turns looked at, 4), max_bytes (16384), charlm (a model
- * file; optional), charlm_threshold (bits per character, 9.5: about 0.6% false positives on the
- * validation split of the benign sets). */
+ * file; optional), charlm_threshold (bits per character, 7.5: chosen on generated suffixes and
+ * code questions apart from the ones make eval reports; no benign prose prompt reaches it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +35,8 @@
 #define JAILBREAK_SHORT_WORDS 16
 /* Texts with fewer common English words than this share (other languages, code) lean benign:
  * the model learnt too few of them to tell (detect/classify). */
-#define JAILBREAK_ENGLISH_MIN 0.15
-#define CHARLM_THRESHOLD      9.5 /* chosen on the validation split; see the file comment */
+#define JAILBREAK_ENGLISH_MIN 0.10
+#define CHARLM_THRESHOLD      7.5 /* see the file comment */
 #define CHARLM_SPAN           4.0 /* bits above the threshold that score 1 */
 #define CHARLM_TAIL           512 /* bytes scored: a GCG suffix ends the prompt (~35 us per KB) */
 
