@@ -19,6 +19,73 @@
 #include <emmintrin.h>
 #endif
 
+/* Compiled rule packs, shared by every classifier of the process that names the same path (the
+ * harm and jailbreak checkers both read conf/rules; compiling it takes seconds). A matcher is
+ * read-only once compiled; the last classifier to let go frees it. */
+struct shared_rules {
+	char *path;
+	struct wd_matcher *m;
+	unsigned refs;
+	struct shared_rules *next;
+};
+static struct shared_rules *shared;
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int rules_get(const char *path, struct wd_matcher **out, char *err, size_t errlen)
+{
+	int rc = WD_OK;
+	pthread_mutex_lock(&shared_lock);
+	struct shared_rules *s = shared;
+	while (s && strcmp(s->path, path) != 0)
+		s = s->next;
+	if (!s) {
+		s = calloc(1, sizeof *s);
+		if (!s || !(s->path = strdup(path))) {
+			free(s);
+			rc = WD_ENOMEM;
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		/* a directory of packs, or one pack file */
+		struct stat st;
+		rc = stat(path, &st) == 0 && S_ISREG(st.st_mode)
+		         ? wd_matcher_load(&path, 1, &s->m, err, errlen)
+		         : wd_matcher_load_dir(path, &s->m, err, errlen);
+		if (rc) {
+			free(s->path);
+			free(s);
+			goto out;
+		}
+		s->next = shared;
+		shared = s;
+	}
+	s->refs++;
+	*out = s->m;
+out:
+	pthread_mutex_unlock(&shared_lock);
+	return rc;
+}
+
+static void rules_put(struct wd_matcher *m)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&shared_lock);
+	for (struct shared_rules **p = &shared; *p; p = &(*p)->next) {
+		struct shared_rules *s = *p;
+		if (s->m != m)
+			continue;
+		if (--s->refs == 0) {
+			*p = s->next;
+			wd_matcher_free(s->m);
+			free(s->path);
+			free(s);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&shared_lock);
+}
+
 int wd_classifier_load(struct wd_classifier *c, const char *model, const char *positive,
                        const char *rules_dir, unsigned kinds, size_t max_bytes, char *err,
                        size_t errlen)
@@ -42,11 +109,7 @@ int wd_classifier_load(struct wd_classifier *c, const char *model, const char *p
 		}
 	}
 	if (rules_dir) {
-		/* a directory of packs, or one pack file */
-		struct stat st;
-		int rc = stat(rules_dir, &st) == 0 && S_ISREG(st.st_mode)
-		             ? wd_matcher_load(&rules_dir, 1, &c->rules, err, errlen)
-		             : wd_matcher_load_dir(rules_dir, &c->rules, err, errlen);
+		int rc = rules_get(rules_dir, &c->rules, err, errlen);
 		if (rc) {
 			wd_classifier_free(c);
 			return rc;
@@ -58,7 +121,7 @@ int wd_classifier_load(struct wd_classifier *c, const char *model, const char *p
 void wd_classifier_free(struct wd_classifier *c)
 {
 	wd_linear_free(c->model);
-	wd_matcher_free(c->rules);
+	rules_put(c->rules);
 	memset(c, 0, sizeof *c);
 }
 
@@ -126,11 +189,8 @@ static void english_build(void)
 	}
 }
 
-static int is_english(const char *w, size_t n)
+static int is_english_hash(uint32_t h)
 {
-	if (n > 6)
-		return 0;
-	uint32_t h = fnv(w, n);
 	for (uint32_t i = h % ENGLISH_SLOTS; english_table[i]; i = (i + 1) % ENGLISH_SLOTS)
 		if (english_table[i] == h)
 			return 1;
@@ -138,25 +198,30 @@ static int is_english(const char *w, size_t n)
 }
 
 /* The share of a normalised text's words (runs of letters, digits, apostrophes and non-ASCII
- * bytes) that are common English words; 1 for a text without words. */
+ * bytes) that are common English words, over its first ENGLISH_SAMPLE bytes (a language shows
+ * in a paragraph); 1 for a text without words. One pass: each word is hashed as it is read. */
+#define ENGLISH_SAMPLE 1024
 static double english_share(const char *t, size_t len)
 {
 	pthread_once(&english_once, english_build);
-	size_t words = 0, common = 0;
-	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)t[i];
-		int in = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '\'' || c >= 0x80;
-		if (!in) {
-			i++;
+	if (len > ENGLISH_SAMPLE)
+		len = ENGLISH_SAMPLE;
+	size_t words = 0, common = 0, n = 0;
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i <= len; i++) {
+		unsigned char c = i < len ? (unsigned char)t[i] : ' ';
+		if ((unsigned)(c - 'a') < 26 || (unsigned)(c - '0') < 10 || c == '\'' ||
+		    c >= 0x80) {
+			h = (h ^ c) * 16777619u;
+			n++;
 			continue;
 		}
-		size_t st = i;
-		while (i < len && (((unsigned char)t[i] >= 'a' && (unsigned char)t[i] <= 'z') ||
-		                   ((unsigned char)t[i] >= '0' && (unsigned char)t[i] <= '9') ||
-		                   t[i] == '\'' || (unsigned char)t[i] >= 0x80))
-			i++;
-		words++;
-		common += is_english(t + st, i - st);
+		if (n) {
+			words++;
+			common += n <= 6 && is_english_hash(h | 1);
+		}
+		n = 0;
+		h = 2166136261u;
 	}
 	return words ? (double)common / (double)words : 1.0;
 }
