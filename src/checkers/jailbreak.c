@@ -33,9 +33,9 @@
 /* Texts shorter than this lean benign (detect/classify): chosen on the validation split and
  * warden's everyday prompts. */
 #define JAILBREAK_SHORT_WORDS 16
-/* Texts with fewer common English words than this share (other languages, code) lean benign:
- * the model learnt too few of them to tell (detect/classify). */
-#define JAILBREAK_ENGLISH_MIN 0.10
+/* Texts whose most English run of 16 words has fewer common English words than this share (other
+ * languages, code) lean benign: the model learnt too few of them to tell (detect/classify). */
+#define JAILBREAK_ENGLISH_MIN 0.05
 #define CHARLM_THRESHOLD      7.5 /* see the file comment */
 #define CHARLM_SPAN           4.0 /* bits above the threshold that score 1 */
 #define CHARLM_TAIL           512 /* bytes scored: a GCG suffix ends the prompt (~35 us per KB) */

@@ -33,19 +33,28 @@ static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int rules_get(const char *path, struct wd_matcher **out, char *err, size_t errlen)
 {
+	/* the same packs by another spelling ("conf/rules/", "./conf/rules") are the same */
+	char *key = realpath(path, NULL);
+	if (!key)
+		key = strdup(path);
+	if (!key) {
+		snprintf(err, errlen, "out of memory");
+		return WD_ENOMEM;
+	}
 	int rc = WD_OK;
 	pthread_mutex_lock(&shared_lock);
 	struct shared_rules *s = shared;
-	while (s && strcmp(s->path, path) != 0)
+	while (s && strcmp(s->path, key) != 0)
 		s = s->next;
 	if (!s) {
 		s = calloc(1, sizeof *s);
-		if (!s || !(s->path = strdup(path))) {
-			free(s);
+		if (!s) {
 			rc = WD_ENOMEM;
 			snprintf(err, errlen, "out of memory");
 			goto out;
 		}
+		s->path = key;
+		key = NULL;
 		/* a directory of packs, or one pack file */
 		struct stat st;
 		rc = stat(path, &st) == 0 && S_ISREG(st.st_mode)
@@ -63,6 +72,7 @@ static int rules_get(const char *path, struct wd_matcher **out, char *err, size_
 	*out = s->m;
 out:
 	pthread_mutex_unlock(&shared_lock);
+	free(key);
 	return rc;
 }
 
@@ -155,17 +165,17 @@ static size_t count_words(const char *t, size_t len)
 	return n;
 }
 
-/* Common English function words: their share of a text's words tells English prose from other
- * languages and from code. Words that are also common in other European languages ("a", "i",
- * "me", "no", "in", "so", "do", "on", "as", "was", "will", "he") are left out. Looked up by a
- * 32-bit FNV-1a hash in a table that stays in L1. */
+/* English function words that other languages do not share (no "a", "to", "of", "in", "is",
+ * "me", "no", "an", "at", "for", "was", "will": common words or spellings in French, Spanish,
+ * German, Dutch, Polish or the Scandinavian languages). Their share of a text's words tells
+ * English prose from other languages and from code. Looked up by a 32-bit FNV-1a hash in a table
+ * that stays in L1. */
 static const char *const english[] = {
-    "about", "all",   "an",     "and",   "any",   "are",   "at",   "be",    "been", "but",  "by",
-    "can",   "could", "did",    "does",  "for",   "from",  "her",  "here",  "his",  "how",  "if",
-    "into",  "is",    "it",     "its",   "may",   "might", "my",   "not",   "of",   "or",   "our",
-    "out",   "she",   "should", "some",  "than",  "that",  "the",  "their", "them", "then", "there",
-    "these", "they",  "this",   "those", "to",    "up",    "we",   "were",  "what", "when", "where",
-    "which", "who",   "why",    "with",  "would", "you",   "your",
+    "the",   "and",  "you",  "your",  "with",  "this",  "that",   "what",  "which",
+    "who",   "why",  "how",  "when",  "where", "would", "should", "could", "there",
+    "their", "they", "them", "these", "those", "from",  "about",  "into",  "than",
+    "been",  "were", "are",  "not",   "she",   "his",   "its",    "does",  "did",
+    "but",   "some", "any",  "have",  "has",   "had",   "please",
 };
 #define ENGLISH_SLOTS 256
 static uint32_t english_table[ENGLISH_SLOTS]; /* hash | 1 (0 = empty) */
@@ -197,16 +207,17 @@ static int is_english_hash(uint32_t h)
 	return 0;
 }
 
-/* The share of a normalised text's words (runs of letters, digits, apostrophes and non-ASCII
- * bytes) that are common English words, over its first ENGLISH_SAMPLE bytes (a language shows
- * in a paragraph); 1 for a text without words. One pass: each word is hashed as it is read. */
-#define ENGLISH_SAMPLE 1024
+/* The share of common English words among a normalised text's words (runs of letters, digits,
+ * apostrophes and non-ASCII bytes): the highest over any ENGLISH_RUN consecutive words, so
+ * English anywhere in the text counts and padding it with code or another language does not
+ * hide it; over the whole text when it is shorter, and 1 for a text without words. One pass:
+ * each word is hashed as it is read. */
+#define ENGLISH_RUN 16
 static double english_share(const char *t, size_t len)
 {
 	pthread_once(&english_once, english_build);
-	if (len > ENGLISH_SAMPLE)
-		len = ENGLISH_SAMPLE;
-	size_t words = 0, common = 0, n = 0;
+	unsigned char last[ENGLISH_RUN] = {0}; /* the flags of the last ENGLISH_RUN words */
+	size_t words = 0, in_run = 0, best = 0, n = 0;
 	uint32_t h = 2166136261u;
 	for (size_t i = 0; i <= len; i++) {
 		unsigned char c = i < len ? (unsigned char)t[i] : ' ';
@@ -217,13 +228,21 @@ static double english_share(const char *t, size_t len)
 			continue;
 		}
 		if (n) {
+			unsigned char e = n <= 6 && is_english_hash(h | 1);
+			in_run += e;
+			in_run -=
+			    last[words % ENGLISH_RUN]; /* the word leaving the run (0 at first) */
+			last[words % ENGLISH_RUN] = e;
 			words++;
-			common += n <= 6 && is_english_hash(h | 1);
+			if (in_run > best)
+				best = in_run;
 		}
 		n = 0;
 		h = 2166136261u;
 	}
-	return words ? (double)common / (double)words : 1.0;
+	if (!words)
+		return 1.0;
+	return (double)best / (double)(words < ENGLISH_RUN ? words : ENGLISH_RUN);
 }
 
 static double logit(double p)

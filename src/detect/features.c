@@ -297,8 +297,10 @@ static void insertion_sort(uint32_t *a, size_t n)
 	}
 }
 
-/* The keys' regions in a buffer for a text of len bytes: n-grams first (5 per byte + 2 written
- * ahead), the lexicon's behind them (5 per byte), then room for the sort's scratch. */
+/* The keys' regions in a buffer for a text of len bytes: n-grams first (at most 5 per byte, a
+ * loose bound, + 2 written ahead), the lexicon's behind them (5 per byte). wd_features_extract
+ * keeps the sort's scratch and the counts in the second half of f->idx, wd_feature_keys_make in
+ * k->count. */
 #define NGRAM_ROOM(len) (5 * (len) + 8)
 #define KEYS_ROOM(len)  (10 * (len) + 24)
 

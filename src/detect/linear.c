@@ -25,8 +25,8 @@
 
 #include "core/err.h"
 
-/* Version 2: character 3- and 4-grams (version 1 had 3- to 5-grams; its weights would be read
- * against the wrong features). */
+/* Version 2: character 3- and 4-grams (version 1 had 3- to 5-grams), and the lexicon's "no
+ * harm" class; a version-1 model's weights would be read against the wrong features. */
 #define MAGIC        "warden-linear 2"
 #define MAGIC_OLD    "warden-linear 1"
 #define NAME_MAX_LEN 63

@@ -100,7 +100,7 @@ TEST(cache_gives_fresh_results)
 TEST(english_share_tells_prose_from_other_text)
 {
 	const char *en = "can you tell me how to bake a loaf of bread for the weekend?";
-	CHECK(english_share(en, strlen(en)) > 0.3);
+	CHECK(english_share(en, strlen(en)) > 0.15);
 	const char *fr = "pourriez-vous resumer les causes de la revolution francaise?";
 	CHECK(english_share(fr, strlen(fr)) < 0.05);
 	const char *code = "int *p = malloc(n * sizeof *p); p[n - 1] = 0;";
@@ -109,6 +109,25 @@ TEST(english_share_tells_prose_from_other_text)
 	/* words are runs of letters, digits, apostrophes and non-ASCII bytes */
 	CHECK(english_share("the \xd0\xbf\xd1\x80", 8) == 0.5);
 	CHECK(english_share("you're", 6) == 0.0 && english_share("you", 3) == 1.0);
+	/* Dutch, Polish, German, Danish: none of their common words is on the list */
+	static const char *const other[] = {
+	    "wat is de hoofdstad van nederland en hoeveel mensen wonen er",
+	    "to jest bardzo dobre pytanie, czy mozesz mi pomoc z zadaniem domowym",
+	    "ich denke an dich und frage mich, wie es dir geht",
+	    "hvad er den bedste made at laere dansk pa for en begynder",
+	};
+	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+		CHECK(english_share(other[i], strlen(other[i])) == 0.0);
+	/* English after a kilobyte of code still counts: the most English run of words decides */
+	char padded[2048];
+	size_t n = 0;
+	while (n + strlen(code) + 1 < 1500) {
+		memcpy(padded + n, code, strlen(code));
+		n += strlen(code);
+		padded[n++] = ' ';
+	}
+	memcpy(padded + n, en, strlen(en) + 1);
+	CHECK(english_share(padded, strlen(padded)) > 0.15);
 }
 
 /* With english_min, a text the model cannot read leans benign and the rules read it whatever
@@ -170,6 +189,12 @@ TEST(rule_packs_are_compiled_once)
 	                                sizeof err),
 	             0);
 	CHECK(a.rules && a.rules == b.rules);
+	struct wd_classifier c2; /* the same file by another spelling */
+	CHECK_EQ_INT(wd_classifier_load(&c2, NULL, "attack", "./conf/rules/../rules/injection.yaml",
+	                                1u << WD_RULE_INJECTION, 0, err, sizeof err),
+	             0);
+	CHECK(c2.rules == a.rules);
+	wd_classifier_free(&c2);
 	CHECK_EQ_INT(wd_classifier_load(&other, NULL, "attack", "conf/rules/jailbreak.yaml",
 	                                1u << WD_RULE_JAILBREAK, 0, err, sizeof err),
 	             0);
