@@ -165,21 +165,227 @@ static size_t count_words(const char *t, size_t len)
 	return n;
 }
 
-/* English function words that other languages do not share (no "a", "to", "of", "in", "is",
- * "me", "no", "an", "at", "for", "was", "will": common words or spellings in French, Spanish,
- * German, Dutch, Polish or the Scandinavian languages). Their share of a text's words tells
- * English prose from other languages and from code. Looked up by a 32-bit FNV-1a hash in a table
- * that stays in L1. */
-static const char *const english[] = {
-    "the",   "and",  "you",  "your",  "with",  "this",  "that",   "what",  "which",
-    "who",   "why",  "how",  "when",  "where", "would", "should", "could", "there",
-    "their", "they", "them", "these", "those", "from",  "about",  "into",  "than",
-    "been",  "were", "are",  "not",   "she",   "his",   "its",    "does",  "did",
-    "but",   "some", "any",  "have",  "has",   "had",   "please",
+/* Common function words of other European languages (as the normaliser leaves them: accents
+ * dropped), none of them an English word. With the words in other scripts (any byte left above
+ * ASCII after normalisation: Cyrillic, Greek, Arabic, Devanagari, CJK...), their share of a
+ * text's words tells another language from English; English prose and code have next to none.
+ * Looked up by a 32-bit FNV-1a hash in a table that stays in L1. */
+static const char *const foreign_words[] = {
+    /* French */
+    "de",
+    "la",
+    "le",
+    "les",
+    "des",
+    "du",
+    "un",
+    "une",
+    "est",
+    "et",
+    "en",
+    "pour",
+    "que",
+    "qui",
+    "dans",
+    "sur",
+    "pas",
+    "par",
+    "au",
+    "aux",
+    "ce",
+    "cette",
+    "sont",
+    "avec",
+    "mais",
+    "ou",
+    "je",
+    "tu",
+    "il",
+    "elle",
+    "nous",
+    "vous",
+    "ils",
+    "leur",
+    "mon",
+    "ton",
+    "son",
+    "ma",
+    "ta",
+    "sa",
+    "mes",
+    "tes",
+    "ses",
+    "se",
+    "ne",
+    "plus",
+    "comme",
+    /* Spanish */
+    "el",
+    "los",
+    "las",
+    "del",
+    "una",
+    "unos",
+    "unas",
+    "es",
+    "y",
+    "por",
+    "para",
+    "con",
+    "sin",
+    "pero",
+    "muy",
+    "yo",
+    "usted",
+    "ella",
+    "nosotros",
+    "su",
+    "sus",
+    "al",
+    "lo",
+    "como",
+    "cuando",
+    "donde",
+    "porque",
+    "esta",
+    "este",
+    "estos",
+    /* Portuguese */
+    "o",
+    "os",
+    "um",
+    "uma",
+    "da",
+    "dos",
+    "das",
+    "com",
+    "pelo",
+    "pela",
+    "eu",
+    "ele",
+    "ela",
+    "seu",
+    "sua",
+    "muito",
+    "isso",
+    /* Italian */
+    "gli",
+    "di",
+    "della",
+    "delle",
+    "dei",
+    "che",
+    "non",
+    "per",
+    "sono",
+    "mio",
+    "mia",
+    "tuo",
+    "tua",
+    "suo",
+    "nel",
+    "nella",
+    "questo",
+    "questa",
+    "come",
+    "anche",
+    /* German */
+    "der",
+    "die",
+    "und",
+    "ist",
+    "nicht",
+    "ein",
+    "eine",
+    "einen",
+    "dem",
+    "den",
+    "mit",
+    "auf",
+    "ich",
+    "er",
+    "sie",
+    "wir",
+    "ihr",
+    "sich",
+    "auch",
+    "wie",
+    "kann",
+    "bitte",
+    "oder",
+    "aber",
+    "wenn",
+    "dass",
+    "zu",
+    "im",
+    "vom",
+    "zum",
+    /* Dutch */
+    "het",
+    "een",
+    "van",
+    "niet",
+    "dat",
+    "op",
+    "te",
+    "voor",
+    "met",
+    "zijn",
+    "ik",
+    "jij",
+    "hij",
+    "wij",
+    "jullie",
+    "ze",
+    "maar",
+    "ook",
+    "wat",
+    "hoe",
+    /* Polish */
+    "jest",
+    "nie",
+    "na",
+    "co",
+    "jak",
+    "czy",
+    "mi",
+    "mnie",
+    "ale",
+    "dla",
+    "przez",
+    "od",
+    "jestem",
+    /* Swedish */
+    "och",
+    "att",
+    "det",
+    "som",
+    "inte",
+    "med",
+    "jag",
+    "han",
+    "hon",
+    "vi",
+    "ni",
+    "ett",
+    "av",
+    "till",
+    "om",
+    "hur",
+    "vad",
+    /* Danish and Norwegian */
+    "og",
+    "ikke",
+    "jeg",
+    "hun",
+    "af",
+    "til",
+    "hvordan",
+    "hvad",
 };
-#define ENGLISH_SLOTS 256
-static uint32_t english_table[ENGLISH_SLOTS]; /* hash | 1 (0 = empty) */
-static pthread_once_t english_once = PTHREAD_ONCE_INIT;
+#define FOREIGN_SLOTS 1024
+static uint32_t foreign_table[FOREIGN_SLOTS]; /* hash | 1 (0 = empty) */
+static pthread_once_t foreign_once = PTHREAD_ONCE_INIT;
 
 static uint32_t fnv(const char *w, size_t n)
 {
@@ -189,60 +395,64 @@ static uint32_t fnv(const char *w, size_t n)
 	return h | 1;
 }
 
-static void english_build(void)
+static void foreign_build(void)
 {
-	for (size_t k = 0; k < sizeof english / sizeof english[0]; k++) {
-		uint32_t h = fnv(english[k], strlen(english[k])), i = h % ENGLISH_SLOTS;
-		while (english_table[i])
-			i = (i + 1) % ENGLISH_SLOTS;
-		english_table[i] = h;
+	for (size_t k = 0; k < sizeof foreign_words / sizeof foreign_words[0]; k++) {
+		uint32_t h = fnv(foreign_words[k], strlen(foreign_words[k])), i = h % FOREIGN_SLOTS;
+		while (foreign_table[i] && foreign_table[i] != h)
+			i = (i + 1) % FOREIGN_SLOTS;
+		foreign_table[i] = h;
 	}
 }
 
-static int is_english_hash(uint32_t h)
+static int is_foreign_hash(uint32_t h)
 {
-	for (uint32_t i = h % ENGLISH_SLOTS; english_table[i]; i = (i + 1) % ENGLISH_SLOTS)
-		if (english_table[i] == h)
+	for (uint32_t i = h % FOREIGN_SLOTS; foreign_table[i]; i = (i + 1) % FOREIGN_SLOTS)
+		if (foreign_table[i] == h)
 			return 1;
 	return 0;
 }
 
-/* The share of common English words among a normalised text's words (runs of letters, digits,
- * apostrophes and non-ASCII bytes): the highest over any ENGLISH_RUN consecutive words, so
- * English anywhere in the text counts and padding it with code or another language does not
- * hide it; over the whole text when it is shorter, and 1 for a text without words. One pass:
- * each word is hashed as it is read. */
-#define ENGLISH_RUN 16
-static double english_share(const char *t, size_t len)
+/* The share of another language's words among a normalised text's words (runs of letters,
+ * digits, apostrophes and non-ASCII bytes): the lowest over any FOREIGN_RUN consecutive words,
+ * so English anywhere in the text counts and padding it with another language does not hide
+ * it; over the whole text when it is shorter, 0 for a text without words. One pass: each word
+ * is hashed as it is read. */
+#define FOREIGN_RUN 16
+static double foreign_share(const char *t, size_t len)
 {
-	pthread_once(&english_once, english_build);
-	unsigned char last[ENGLISH_RUN] = {0}; /* the flags of the last ENGLISH_RUN words */
-	size_t words = 0, in_run = 0, best = 0, n = 0;
+	pthread_once(&foreign_once, foreign_build);
+	unsigned char last[FOREIGN_RUN] = {0}; /* the flags of the last FOREIGN_RUN words */
+	size_t words = 0, in_run = 0, least = 0, n = 0;
+	unsigned high = 0; /* a byte above ASCII in the word: another script */
 	uint32_t h = 2166136261u;
 	for (size_t i = 0; i <= len; i++) {
 		unsigned char c = i < len ? (unsigned char)t[i] : ' ';
 		if ((unsigned)(c - 'a') < 26 || (unsigned)(c - '0') < 10 || c == '\'' ||
 		    c >= 0x80) {
 			h = (h ^ c) * 16777619u;
+			high |= c >> 7;
 			n++;
 			continue;
 		}
 		if (n) {
-			unsigned char e = n <= 6 && is_english_hash(h | 1);
-			in_run += e;
+			unsigned char f = high || (n <= 8 && is_foreign_hash(h | 1));
+			in_run += f;
 			in_run -=
-			    last[words % ENGLISH_RUN]; /* the word leaving the run (0 at first) */
-			last[words % ENGLISH_RUN] = e;
+			    last[words % FOREIGN_RUN]; /* the word leaving the run (0 at first) */
+			last[words % FOREIGN_RUN] = f;
 			words++;
-			if (in_run > best)
-				best = in_run;
+			if (words == FOREIGN_RUN || (words > FOREIGN_RUN && in_run < least))
+				least = in_run;
 		}
 		n = 0;
+		high = 0;
 		h = 2166136261u;
 	}
 	if (!words)
-		return 1.0;
-	return (double)best / (double)(words < ENGLISH_RUN ? words : ENGLISH_RUN);
+		return 0;
+	return words < FOREIGN_RUN ? (double)in_run / (double)words
+	                           : (double)least / (double)FOREIGN_RUN;
 }
 
 static double logit(double p)
@@ -374,8 +584,7 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 		return rc;
 	const char *t = p->norm.data ? p->norm.data : "";
 	double z = 0, raw = 0.5;
-	int foreign =
-	    0; /* too few English words for the model: the rules read it whatever it says */
+	int foreign = 0; /* another language: the rules read it whatever the model says */
 	if (c->model) {
 		double probs[16];
 		if (wd_linear_nclass(c->model) <= 16) {
@@ -393,10 +602,10 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 		double frac = (double)p->words / (double)sw;
 		if (frac > 1)
 			frac = 1;
-		if (c->english_min > 0) {
-			double e = english_share(t, p->norm.len) / c->english_min;
-			foreign = e < 1;
-			frac *= foreign ? e : 1;
+		if (c->foreign_max > 0) {
+			double f = foreign_share(t, p->norm.len) / c->foreign_max;
+			foreign = f > 0.5; /* half way: the rules read it whatever the model says */
+			frac *= f < 1 ? 1 - f : 0;
 		}
 		raw = out->model_p;
 		z = frac * logit(out->model_p) + (1 - frac) * logit(SHORT_PRIOR);
@@ -404,9 +613,8 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 	}
 	/* Rules refine what the model finds suspicious (category, benign framings); a text the
 	 * model clears is not scanned, which keeps the common case fast. The model's own
-	 * probability decides, before the priors for short or non-English text, and text in
-	 * another language (or code) is always scanned: the model cannot clear what it cannot
-	 * read. */
+	 * probability decides, before the priors for short or foreign text, and text in another
+	 * language is always scanned: the model cannot clear what it cannot read. */
 	if (c->rules && (!c->model || raw >= WD_CLASSIFY_RULE_GATE || foreign)) {
 		size_t max = wd_matcher_rule_count(c->rules), n = 0;
 		struct wd_rule_hit hits[256];

@@ -22,11 +22,12 @@ struct wd_classifier {
 	unsigned kinds;           /* bit (1 << wd_rule_kind) for each kind that counts */
 	size_t max_bytes;         /* of text looked at */
 	size_t short_words; /* texts shorter lean toward benign (0: WD_CLASSIFY_SHORT_WORDS) */
-	/* A model trained on English reads its own artefacts into other languages and into code:
-	 * when the share of common English words ("the", "to", "you"...) among a text's words is
-	 * below english_min, the model's log-odds are pulled toward the benign prior in
-	 * proportion to what is missing (rules still count in full). 0: off. */
-	double english_min;
+	/* A model trained on English reads its own artefacts into other languages: when the share
+	 * of another language's words (common function words of ten European languages, words in
+	 * other scripts) in a text's most English run of 16 words reaches foreign_max, the model's
+	 * log-odds go to the benign prior (in proportion below it), and from half of it the rule
+	 * packs read the text whatever the model says. 0: off. */
+	double foreign_max;
 };
 
 /* Below this many words a model's log-odds are pulled toward a benign prior (classify.c). */
