@@ -140,6 +140,12 @@ $(BUILD)/answers.jsonl: $(DATA)/xstest-completions/xstest_completions.jsonl
 	@mkdir -p $(BUILD)
 	jq -c 'select((.label=="compliance" and .prompt_label=="harmful") or .prompt_label=="benign" or .label=="refusal") | {id, text, label: (if (.label=="compliance" and .prompt_label=="harmful") then "harmful" else "benign" end), category: (.label + " to " + .prompt_label + " prompt")}' $< > $@
 
+# Code and coding instructions are not harmful requests (without them the harm model blocked 13%
+# of warden's questions with code in them: Dockerfiles, SQL, git).
+HARM_CODE := $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
+	$(DATA)/cyberseceval-insecure-code/insecure_code.jsonl@instruction_prompt \
+	$(DATA)/codeshield-icd-tests/codeshield_icd_tests.jsonl
+
 # More that is not a jailbreak, for the jailbreak model: requests with no attack in them
 # (xstest), code and coding instructions, model answers (technical text is not an attack).
 JB_BENIGN := $(DATA)/xstest/xstest.jsonl $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
@@ -161,7 +167,8 @@ CHARLM_FLUENT := $(DATA)/advbench/advbench_behaviors.jsonl $(DATA)/harmbench/har
 
 # Rebuilds the committed model files from the public data (train split only; deterministic).
 models: $(BUILD)/warden $(BUILD)/answers.jsonl
-	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN) $(HARM_MORE),--data $(f)) \
+	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN) $(HARM_MORE) $(HARM_CODE),--data $(f)) \
+		--map insecure_code=benign --map secure_code=benign \
 		--classes benign,harmful --balance --l1 --c 32 --lexicon --out conf/models/harm.model
 	$(BUILD)/warden train $(foreach f,$(ATTACKS) $(BENIGN) $(JB_BENIGN),--data $(f)) \
 		--map jailbreak=attack --map injection=attack --map harmful=benign \
@@ -211,5 +218,5 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl
 	$(EVAL) --checker jailbreak,jb-keywords --split all --data tests/data/gcg_suffixes.jsonl \
 		--data tests/data/gcg_lookalikes.jsonl --positive jailbreak --negative benign
 	@echo "Questions with code and everyday prompts in ten other languages (warden's own, test split):"
-	$(EVAL) --checker jailbreak,jb-keywords --data tests/data/benign_code_multilingual.jsonl \
+	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --data tests/data/benign_code_multilingual.jsonl \
 		--positive jailbreak --negative benign
