@@ -888,7 +888,8 @@ static inline unsigned step(const struct wd_charlm *cm, const struct lm *m, stru
 
 /* Code, data or math rather than token salad: well-nested brackets (at least two pairs, no
  * crossing such as "(]", few loose ends since a window cuts through code), or at least three
- * operators and statement ends (== != <= >= => -> && || ++ :: := += -= "; " ": ':). Random
+ * operators and statement ends (== != <= >= => -> && || ++ :: := += -= "; " ": ':, and the
+ * shell's " | ", "$(" and one-letter flags such as " -f "). Random
  * token salad rarely nests and rarely strings operators together; code, JSON, math and most
  * markup do. */
 static int structured(const unsigned char *p, size_t n)
@@ -912,7 +913,10 @@ static int structured(const unsigned char *p, size_t n)
 		if ((d == '=' && strchr("=!<>:+-", (int)c)) || (c == '=' && d == '>') ||
 		    (c == '-' && d == '>') || (c == '&' && d == '&') || (c == '|' && d == '|') ||
 		    (c == '+' && d == '+') || (c == ':' && d == ':') || (c == ';' && is_space(d)) ||
-		    ((c == '"' || c == '\'') && d == ':'))
+		    ((c == '"' || c == '\'') && d == ':') || (c == '$' && d == '(') ||
+		    (c == '|' && i > 0 && p[i - 1] == ' ' && d == ' ') ||
+		    (c == '-' && i > 0 && p[i - 1] == ' ' && d >= 'a' && d <= 'z' &&
+		     (i + 2 >= n || p[i + 2] == ' ' || p[i + 2] == '-')))
 			ops++;
 	}
 	return (!crossed && pairs >= 2 && loose + (int)depth <= pairs) || ops >= 3;

@@ -315,6 +315,10 @@ TEST(not_prose_is_not_scored)
 	const char *c2 = "for (size_t i = 0; i <= n; i++) { p[i] = q[i] + 1; } while (x != y && "
 	                 "y >= 0) { y--; } return f(a[0], b[1]);";
 	CHECK(bits_of(m, c2) == 0);
+	/* a shell pipeline: spaced pipes, flags and command substitution are its operators */
+	const char *sh =
+	    "ls -a | grep -v x | sort -n | uniq -c | head -n 5 | tee $(pwd)/out | wc -l";
+	CHECK(bits_of(m, sh) == 0);
 	/* an inline code span with spaces is one opaque token: nothing in it is scored */
 	const char *span = "`grep -rn \"malloc\" src/ | wc -l ^%$#@!~ zq]x[`";
 	CHECK_EQ_INT(wd_charlm_score(m, span, strlen(span), &r), WD_OK);
