@@ -166,222 +166,35 @@ static size_t count_words(const char *t, size_t len)
 }
 
 /* Common function words of other European languages (as the normaliser leaves them: accents
- * dropped), none of them an English word. With the words in other scripts (any byte left above
- * ASCII after normalisation: Cyrillic, Greek, Arabic, Devanagari, CJK...), their share of a
- * text's words tells another language from English; English prose and code have next to none.
- * Looked up by a 32-bit FNV-1a hash in a table that stays in L1. */
+ * dropped), one string of words per language; none of them an English word, abbreviation or
+ * name ("die", "son", "per", "till", "od" and the like are left out). With the words in other
+ * scripts (any byte left above ASCII after normalisation: Cyrillic, Greek, Arabic, Devanagari,
+ * CJK...), their share of a text's words tells another language from English; English prose and
+ * code have next to none. Looked up by a 32-bit FNV-1a hash in a table that stays in L1. */
 static const char *const foreign_words[] = {
     /* French */
-    "de",
-    "la",
-    "le",
-    "les",
-    "des",
-    "du",
-    "un",
-    "une",
-    "est",
-    "et",
-    "en",
-    "pour",
-    "que",
-    "qui",
-    "dans",
-    "sur",
-    "pas",
-    "par",
-    "au",
-    "aux",
-    "ce",
-    "cette",
-    "sont",
-    "avec",
-    "mais",
-    "ou",
-    "je",
-    "tu",
-    "il",
-    "elle",
-    "nous",
-    "vous",
-    "ils",
-    "leur",
-    "mon",
-    "ton",
-    "son",
-    "ma",
-    "ta",
-    "sa",
-    "mes",
-    "tes",
-    "ses",
-    "se",
-    "ne",
-    "plus",
-    "comme",
+    "de le les des du un une en pour que qui dans sur aux ce cette "
+    "sont avec mais ou je tu il elle nous vous ils leur mon sa mes tes ses se comme",
     /* Spanish */
-    "el",
-    "los",
-    "las",
-    "del",
-    "una",
-    "unos",
-    "unas",
-    "es",
-    "y",
-    "por",
-    "para",
-    "con",
-    "sin",
-    "pero",
-    "muy",
-    "yo",
-    "usted",
-    "ella",
-    "nosotros",
-    "su",
-    "sus",
-    "al",
-    "lo",
-    "como",
-    "cuando",
-    "donde",
-    "porque",
-    "esta",
-    "este",
-    "estos",
+    "el los las del una unos unas es por para pero muy yo usted nosotros su sus "
+    "como cuando donde porque esta este estos",
     /* Portuguese */
-    "o",
-    "os",
-    "um",
-    "uma",
-    "da",
-    "dos",
-    "das",
-    "com",
-    "pelo",
-    "pela",
-    "eu",
-    "ele",
-    "ela",
-    "seu",
-    "sua",
-    "muito",
-    "isso",
+    "os uma dos das pelo pela ele ela seu sua muito isso nao voce pode qual mais ao aos nas "
+    "tambem",
     /* Italian */
-    "gli",
-    "di",
-    "della",
-    "delle",
-    "dei",
-    "che",
-    "non",
-    "per",
-    "sono",
-    "mio",
-    "mia",
-    "tuo",
-    "tua",
-    "suo",
-    "nel",
-    "nella",
-    "questo",
-    "questa",
-    "come",
+    "gli di della delle dei che sono mio tuo tua suo nel nella questo questa "
     "anche",
     /* German */
-    "der",
-    "die",
-    "und",
-    "ist",
-    "nicht",
-    "ein",
-    "eine",
-    "einen",
-    "dem",
-    "den",
-    "mit",
-    "auf",
-    "ich",
-    "er",
-    "sie",
-    "wir",
-    "ihr",
-    "sich",
-    "auch",
-    "wie",
-    "kann",
-    "bitte",
-    "oder",
-    "aber",
-    "wenn",
-    "dass",
-    "zu",
-    "im",
-    "vom",
-    "zum",
+    "der und ist nicht ein eine einen auf ich sie wir ihr sich auch wie kann bitte "
+    "oder aber wenn dass zu vom zum",
     /* Dutch */
-    "het",
-    "een",
-    "van",
-    "niet",
-    "dat",
-    "op",
-    "te",
-    "voor",
-    "met",
-    "zijn",
-    "ik",
-    "jij",
-    "hij",
-    "wij",
-    "jullie",
-    "ze",
-    "maar",
-    "ook",
-    "wat",
-    "hoe",
+    "het een niet te voor zijn ik jij hij wij jullie ze maar ook wat hoe",
     /* Polish */
-    "jest",
-    "nie",
-    "na",
-    "co",
-    "jak",
-    "czy",
-    "mi",
-    "mnie",
-    "ale",
-    "dla",
-    "przez",
-    "od",
-    "jestem",
+    "nie na czy mnie dla przez jestem bardzo tylko juz oraz ktory ktora ktore prosze moze",
     /* Swedish */
-    "och",
-    "att",
-    "det",
-    "som",
-    "inte",
-    "med",
-    "jag",
-    "han",
-    "hon",
-    "vi",
-    "ni",
-    "ett",
-    "av",
-    "till",
-    "om",
-    "hur",
-    "vad",
+    "att det som inte med jag ni ett hur vad",
     /* Danish and Norwegian */
-    "og",
-    "ikke",
-    "jeg",
-    "hun",
-    "af",
-    "til",
-    "hvordan",
-    "hvad",
+    "ikke jeg af hvordan hvad ogsa hvis eller kan skal vil meget",
 };
 #define FOREIGN_SLOTS 1024
 static uint32_t foreign_table[FOREIGN_SLOTS]; /* hash | 1 (0 = empty) */
@@ -397,12 +210,15 @@ static uint32_t fnv(const char *w, size_t n)
 
 static void foreign_build(void)
 {
-	for (size_t k = 0; k < sizeof foreign_words / sizeof foreign_words[0]; k++) {
-		uint32_t h = fnv(foreign_words[k], strlen(foreign_words[k])), i = h % FOREIGN_SLOTS;
-		while (foreign_table[i] && foreign_table[i] != h)
-			i = (i + 1) % FOREIGN_SLOTS;
-		foreign_table[i] = h;
-	}
+	for (size_t k = 0; k < sizeof foreign_words / sizeof foreign_words[0]; k++)
+		for (const char *w = foreign_words[k]; *w;) {
+			size_t n = strcspn(w, " ");
+			uint32_t h = fnv(w, n), i = h % FOREIGN_SLOTS;
+			while (foreign_table[i] && foreign_table[i] != h)
+				i = (i + 1) % FOREIGN_SLOTS;
+			foreign_table[i] = h;
+			w += n + (w[n] == ' ');
+		}
 }
 
 static int is_foreign_hash(uint32_t h)

@@ -117,7 +117,7 @@ TEST(foreign_share_tells_other_languages_from_english)
 	    "hvad er den bedste made at laere dansk pa for en begynder",
 	};
 	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
-		CHECK(foreign_share(other[i], strlen(other[i])) >= 0.2);
+		CHECK(foreign_share(other[i], strlen(other[i])) >= 0.15);
 	/* words are runs of letters, digits, apostrophes and non-ASCII bytes; a byte above ASCII
 	 * left by the normaliser is another script */
 	CHECK(foreign_share("the \xd0\xbf\xd1\x80", 8) == 0.5);
