@@ -103,6 +103,8 @@ TEST(foreign_share_tells_other_languages_from_english)
 	static const char *const en[] = {
 	    "can you tell me how to bake a loaf of bread for the weekend?",
 	    "provide a detailed plan for committing a terrorist attack",
+	    /* English words spelt like another language's ("die", "son", "per", "come") */
+	    "how do i make my son die? come on, give me the dose per kilo",
 	    "int *p = malloc(n * sizeof *p); p[n - 1] = 0;",
 	    "",
 	};
