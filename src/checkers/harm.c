@@ -21,9 +21,6 @@
 #include "core/err.h"
 #include "detect/classify.h"
 
-/* Text in another language leans benign (detect/classify), as in the jailbreak checker. */
-#define HARM_FOREIGN_MAX 0.2
-
 struct harm {
 	struct wd_classifier c;
 	struct wd_linear *categories_model; /* names the category when no rule does; may be NULL */
@@ -72,7 +69,7 @@ static int harm_init(const json_t *conf, void **self, char **err)
 		*err = strdup(why);
 	/* The models learnt English: text in another language leans benign, and the rule packs
 	 * read it whatever the model says (detect/classify). */
-	h->c.foreign_max = HARM_FOREIGN_MAX;
+	h->c.foreign_max = WD_CLASSIFY_FOREIGN_MAX;
 	return rc;
 }
 

@@ -33,9 +33,6 @@
 /* Texts shorter than this lean benign (detect/classify): chosen on the validation split and
  * warden's everyday prompts. */
 #define JAILBREAK_SHORT_WORDS 16
-/* Text in another language leans benign: the model learnt too little of it to tell
- * (detect/classify); at 20% foreign words in its most English run of 16 words it is the rules'. */
-#define JAILBREAK_FOREIGN_MAX 0.2
 #define CHARLM_THRESHOLD      7.5 /* see the file comment */
 #define CHARLM_SPAN           4.0 /* bits above the threshold that score 1 */
 #define CHARLM_TAIL           512 /* bytes scored: a GCG suffix ends the prompt (~35 us per KB) */
@@ -118,7 +115,7 @@ static int jailbreak_init(const json_t *conf, void **self, char **err)
 	/* A jailbreak template runs to hundreds of words; a short everyday prompt ("Write a haiku
 	 * about autumn leaves.") gives the model too little to go on. */
 	j->c.short_words = JAILBREAK_SHORT_WORDS;
-	j->c.foreign_max = JAILBREAK_FOREIGN_MAX;
+	j->c.foreign_max = WD_CLASSIFY_FOREIGN_MAX;
 	rc = charlm_init(j, conf, err);
 out:
 	json_decref(rest);

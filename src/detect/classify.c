@@ -290,8 +290,9 @@ struct prepared {
 	struct wd_buf hidden;        /* text hidden in the raw one (detect/unhide), decoded */
 	struct wd_feature_keys keys; /* hashed once; each feature set is made from them */
 	struct wd_features f[FEATURE_SETS];
-	unsigned have; /* bit s: f[s] is made; bit FEATURE_SETS: keys are */
-	size_t words;  /* in norm */
+	unsigned have;  /* bit s: f[s] is made; bit FEATURE_SETS: keys are */
+	size_t words;   /* in norm */
+	double foreign; /* foreign_share of norm; < 0 until a classifier asks */
 	size_t max_bytes;
 	int valid;
 };
@@ -362,6 +363,7 @@ static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, 
 	if (wd_unhide(text, len, &p->hidden) != 0 && p->hidden.len)
 		(void)wd_normalize(p->hidden.data, p->hidden.len, &p->norm);
 	p->have = 0;
+	p->foreign = -1;
 	p->valid = 1;
 	return p;
 }
@@ -419,7 +421,9 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 		if (frac > 1)
 			frac = 1;
 		if (c->foreign_max > 0) {
-			double f = foreign_share(t, p->norm.len) / c->foreign_max;
+			if (p->foreign < 0) /* once per text, whichever checker asks first */
+				p->foreign = foreign_share(t, p->norm.len);
+			double f = p->foreign / c->foreign_max;
 			foreign = f > 0.5; /* half way: the rules read it whatever the model says */
 			frac *= f < 1 ? 1 - f : 0;
 		}

@@ -30,6 +30,10 @@ struct wd_classifier {
 	double foreign_max;
 };
 
+/* The foreign_max both checkers use: chosen on warden's prompts in ten languages and the
+ * benign sets' validation split. */
+#define WD_CLASSIFY_FOREIGN_MAX 0.2
+
 /* Below this many words a model's log-odds are pulled toward a benign prior (classify.c). */
 #define WD_CLASSIFY_SHORT_WORDS 8
 
