@@ -15,9 +15,17 @@
  * (0.5 at the threshold, 1 four bits above it) or the classifier's score if that is higher, and
  * evidence naming the window (offset and length in that message's last text part).
  *
+ * Retrieved text (RAG) often rides in a system or developer message after the operator's own
+ * instructions: "Answer from the documents below.\n<documents>...". Those instructions are
+ * trusted (they read like an attack: "You are X; never reveal..."), what follows the first line
+ * that introduces retrieved text (context_start) is not: it is scored as tool output is, with
+ * category injection.retrieved when no rule names one.
+ *
  * config: model, rules, turns (user turns looked at, 4), max_bytes (16384), charlm (a model
  * file; optional), charlm_threshold (bits per character, 7.5: chosen on generated suffixes and
- * code questions apart from the ones make eval reports; no benign prose prompt reaches it). */
+ * code questions apart from the ones make eval reports; no benign prose prompt reaches it),
+ * system ("context": the retrieved part of system and developer messages, the default; "all":
+ * the whole of them, for deployments that put only retrieved text there; "off"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +45,12 @@
 #define CHARLM_SPAN           4.0 /* bits above the threshold that score 1 */
 #define CHARLM_TAIL           512 /* bytes scored: a GCG suffix ends the prompt (~35 us per KB) */
 
+enum system_scan { SYSTEM_CONTEXT, SYSTEM_ALL, SYSTEM_OFF };
+
 struct jailbreak {
 	struct wd_classifier c;
 	int turns;
+	enum system_scan system;
 	struct wd_charlm *lm; /* NULL: no GCG check */
 	double lm_threshold;
 };
@@ -88,6 +99,23 @@ static int charlm_init(struct jailbreak *j, const json_t *conf, char **err)
 	return rc;
 }
 
+/* The "system" key, read here; conf without it goes to textconf. */
+static int system_init(struct jailbreak *j, const json_t *conf, char **err)
+{
+	static const char *const names[] = {"context", "all", "off"};
+	const json_t *v = json_object_get(conf, "system");
+	j->system = SYSTEM_CONTEXT;
+	if (!v)
+		return WD_OK;
+	for (size_t i = 0; json_is_string(v) && i < sizeof names / sizeof names[0]; i++) {
+		if (strcmp(json_string_value(v), names[i]) == 0) {
+			j->system = (enum system_scan)i;
+			return WD_OK;
+		}
+	}
+	return fail(err, "system: must be \"context\", \"all\" or \"off\"");
+}
+
 static int jailbreak_init(const json_t *conf, void **self, char **err)
 {
 	static const char *const keys[] = {"model", "rules", "turns", "max_bytes", NULL};
@@ -99,6 +127,10 @@ static int jailbreak_init(const json_t *conf, void **self, char **err)
 		goto out;
 	json_object_del(rest, "charlm");
 	json_object_del(rest, "charlm_threshold");
+	json_object_del(rest, "system");
+	rc = system_init(j, conf, err);
+	if (rc)
+		goto out;
 	struct wd_textconf tc;
 	rc = wd_textconf_parse(rest, keys, &tc, err);
 	if (rc)
@@ -135,6 +167,74 @@ static int consider(const struct jailbreak *j, const char *text, size_t len, con
 	snprintf(v->category, sizeof v->category, "%s", c.category[0] ? c.category : fallback);
 	v->evidence = wd_textconf_evidence(&c, text, len, scope);
 	return WD_OK;
+}
+
+/* Where retrieved text starts in the line t[0, n), when the line introduces it: after a tag such
+ * as <context> or <documents> (the tag is kept), after a heading word (context, documents,
+ * sources, search results, ...) and its colon, or after words such as "the following context" or
+ * "the documents below". 0 when the line does not introduce retrieved text. */
+static size_t introduces_context(const char *t, size_t n)
+{
+	static const char *const tags[] = {"<context", "<document",  "<search",  "<retriev",
+	                                   "<source",  "<knowledge", "<passage", NULL};
+	static const char *const heads[] = {"context",        "documents",  "document",  "sources",
+	                                    "search results", "retrieved",  "knowledge", "passages",
+	                                    "excerpts",       "references", NULL};
+	static const char *const phrases[] = {"the following context",
+	                                      "pieces of context",
+	                                      "the following documents",
+	                                      "the following passages",
+	                                      "the following excerpts",
+	                                      "the following sources",
+	                                      "the following search results",
+	                                      "context information is below",
+	                                      "documents below",
+	                                      "context below",
+	                                      "passages below",
+	                                      NULL};
+	size_t skip = 0; /* markdown heading, emphasis, list or quote marks */
+	while (skip < n && t[skip] && strchr(" \t#*->", t[skip]))
+		skip++;
+	char line[256]; /* the line lowered, from skip */
+	size_t k = 0;
+	for (; skip + k < n && k + 1 < sizeof line; k++) {
+		char c = t[skip + k];
+		line[k] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	}
+	line[k] = '\0';
+	for (const char *const *p = tags; *p; p++)
+		if (strncmp(line, *p, strlen(*p)) == 0)
+			return skip ? skip : 1;
+	for (const char *const *p = heads; *p; p++) {
+		size_t m = strlen(*p);
+		if (strncmp(line, *p, m) == 0) {
+			while (line[m] == ' ' || line[m] == '*')
+				m++;
+			if (line[m] == ':')
+				return skip + m + 1;
+		}
+	}
+	for (const char *const *p = phrases; *p; p++) {
+		const char *at = strstr(line, *p);
+		if (at)
+			return skip + (size_t)(at - line) + strlen(*p);
+	}
+	return 0;
+}
+
+/* Where the retrieved text of a system message t[0, n) starts: in the first line that introduces
+ * it (introduces_context); n when none does. */
+static size_t context_start(const char *t, size_t n)
+{
+	for (size_t at = 0; at < n;) {
+		const char *nl = memchr(t + at, '\n', n - at);
+		size_t end = nl ? (size_t)(nl - t) : n;
+		size_t in = introduces_context(t + at, end - at);
+		if (in)
+			return at + in;
+		at = end + 1;
+	}
+	return n;
 }
 
 /* Whether some 64-byte window of t holds at least 3 of the symbols optimised suffixes are made
@@ -228,15 +328,25 @@ static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
 		rc = consider(j, text.data, text.len, "jailbreak.other", "user", v);
 	else if (rc == WD_ETOOBIG)
 		rc = WD_OK;
-	/* what tools and functions returned: injection, not the user's words */
+	/* what tools and functions returned, and retrieved text in system messages: injection,
+	 * not the user's words */
 	for (size_t i = 0; i < x->nmsgs && (rc == WD_OK || rc == WD_ETOOBIG); i++) {
 		const struct wd_message *m = &x->msgs[i];
-		if (m->role != WD_ROLE_TOOL && m->role != WD_ROLE_FUNCTION)
+		int from_tool = m->role == WD_ROLE_TOOL || m->role == WD_ROLE_FUNCTION;
+		int from_system = (m->role == WD_ROLE_SYSTEM || m->role == WD_ROLE_DEVELOPER) &&
+		                  j->system != SYSTEM_OFF;
+		if (!from_tool && !from_system)
 			continue;
 		wd_buf_reset(&tool);
 		wd_textconf_message_text(m, &tool);
-		rc = tool.len ? consider(j, tool.data, tool.len, "injection.tool", "tool", v)
-		              : WD_OK;
+		size_t from = from_system && j->system == SYSTEM_CONTEXT
+		                  ? context_start(tool.data, tool.len)
+		                  : 0;
+		if (from < tool.len)
+			rc = from_tool
+			         ? consider(j, tool.data, tool.len, "injection.tool", "tool", v)
+			         : consider(j, tool.data + from, tool.len - from,
+			                    "injection.retrieved", "context", v);
 	}
 	if ((rc == WD_OK || rc == WD_ETOOBIG) && j->lm)
 		rc = gcg(j, x, v);

@@ -418,9 +418,16 @@ TEST(jailbreak_checker_gcg)
 	    "{\"rules\": \"conf/rules/jailbreak.yaml\", \"charlm\": \"%s\", \"charlm_threshold\": "
 	    "-1}",
 	    "{\"rules\": \"conf/rules/jailbreak.yaml\", \"charlm\": \"%s.missing\"}",
+	    "{\"rules\": \"conf/rules/jailbreak.yaml\", \"system\": \"sometimes\"}",
+	    "{\"rules\": \"conf/rules/jailbreak.yaml\", \"system\": true}",
 	};
-	const char *want[] = {"unknown key", "charlm: must be a path", "charlm_threshold: needs",
-	                      "charlm_threshold: must", "No such file"};
+	const char *want[] = {"unknown key",
+	                      "charlm: must be a path",
+	                      "charlm_threshold: needs",
+	                      "charlm_threshold: must",
+	                      "No such file",
+	                      "system: must be",
+	                      "system: must be"};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		json_t *c = conf_of(bad[i], path);
 		void *self = NULL;
