@@ -140,6 +140,10 @@ $(BUILD)/answers.jsonl: $(DATA)/xstest-completions/xstest_completions.jsonl
 	@mkdir -p $(BUILD)
 	jq -c 'select((.label=="compliance" and .prompt_label=="harmful") or .prompt_label=="benign" or .label=="refusal") | {id, text, label: (if (.label=="compliance" and .prompt_label=="harmful") then "harmful" else "benign" end), category: (.label + " to " + .prompt_label + " prompt")}' $< > $@
 
+# Harmful requests and their benign twins on the same topics, written for warden (S1-S14; 360
+# pairs): the model learns intent apart from topic. Its test split is reported on its own below.
+CONTRAST := tests/data/harm_contrast.jsonl
+
 # Code and coding instructions are not harmful requests (without them the harm model blocked 13%
 # of warden's questions with code in them: Dockerfiles, SQL, git).
 HARM_CODE := $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
@@ -167,7 +171,7 @@ CHARLM_FLUENT := $(DATA)/advbench/advbench_behaviors.jsonl $(DATA)/harmbench/har
 
 # Rebuilds the committed model files from the public data (train split only; deterministic).
 models: $(BUILD)/warden $(BUILD)/answers.jsonl
-	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN) $(HARM_MORE) $(HARM_CODE),--data $(f)) \
+	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN) $(HARM_MORE) $(HARM_CODE) $(CONTRAST),--data $(f)) \
 		--map insecure_code=benign --map secure_code=benign \
 		--classes benign,harmful --balance --l1 --c 32 --lexicon --out conf/models/harm.model
 	$(BUILD)/warden train $(foreach f,$(ATTACKS) $(BENIGN) $(JB_BENIGN),--data $(f)) \
@@ -217,6 +221,8 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl
 	@echo "GCG-style suffixes (warden's generated set and its look-alikes, all records):"
 	$(EVAL) --checker jailbreak,jb-keywords --split all --data tests/data/gcg_suffixes.jsonl \
 		--data tests/data/gcg_lookalikes.jsonl --positive jailbreak --negative benign
+	@echo "Harmful requests and their benign twins (warden's own contrast pairs, test split):"
+	$(EVAL) --checker harm,harm+rules,badwords --data $(CONTRAST) --positive harmful --negative benign
 	@echo "Questions with code and everyday prompts in ten other languages (warden's own, test split):"
 	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --data tests/data/benign_code_multilingual.jsonl \
 		--positive jailbreak --negative benign
