@@ -1,0 +1,59 @@
+/* fuzz_jailbreak.c — libFuzzer driver for the jailbreak checker's reading of a conversation: the
+ * input, split at its first NUL byte, becomes a system message (where the checker looks for the
+ * line that introduces retrieved text) and a user message (scored, and its tail read by the
+ * suffix detector's symbol scan), both as arbitrary bytes, and the checker is run with the
+ * "context" and "all" system scans. Rules only (no model file to load); the verdict must be a
+ * score in [0, 1]. Run from the repository root (it reads conf/rules/injection.yaml). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/checker.h"
+#include "checkers/checkers.h"
+#include "openai/exchange.h"
+
+static void *checker(const char *system)
+{
+	char conf[128];
+	snprintf(conf, sizeof conf,
+	         "{\"rules\": \"conf/rules/injection.yaml\", \"system\": \"%s\"}", system);
+	json_t *c = json_loads(conf, 0, NULL);
+	void *self = NULL;
+	char *err = NULL;
+	if (!c || wd_checker_jailbreak.init(c, &self, &err) != 0)
+		abort();
+	json_decref(c);
+	return self;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static void *scans[2];
+	if (!scans[0]) {
+		scans[0] = checker("context");
+		scans[1] = checker("all");
+	}
+	const uint8_t *nul = memchr(data, 0, size);
+	size_t cut = nul ? (size_t)(nul - data) : size;
+	struct wd_part parts[2] = {
+	    {.kind = WD_PART_TEXT, .text = (const char *)data, .len = cut},
+	    {.kind = WD_PART_TEXT,
+	     .text = (const char *)data + (nul ? cut + 1 : size),
+	     .len = nul ? size - cut - 1 : 0},
+	};
+	struct wd_message msgs[2] = {
+	    {.role = WD_ROLE_SYSTEM, .choice = -1, .parts = &parts[0], .nparts = 1},
+	    {.role = WD_ROLE_USER, .choice = -1, .parts = &parts[1], .nparts = 1},
+	};
+	struct wd_exchange x = {.route = WD_ROUTE_CHAT, .msgs = msgs, .nmsgs = 2};
+	for (int i = 0; i < 2; i++) {
+		struct wd_check_ctx ctx = {0};
+		struct wd_verdict v;
+		memset(&v, 0, sizeof v);
+		if (wd_checker_jailbreak.check_request(scans[i], &ctx, &x, &v) == 0 &&
+		    !(v.score >= 0 && v.score <= 1))
+			abort();
+		json_decref(v.evidence);
+	}
+	return 0;
+}
