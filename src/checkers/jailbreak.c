@@ -170,7 +170,7 @@ static int consider(const struct jailbreak *j, const char *text, size_t len, con
 }
 
 /* Where retrieved text starts in the line t[0, n), when the line introduces it: after a tag such
- * as <context> or <documents> (the tag is kept), after a heading word (context, documents,
+ * as <context> or <documents> opens (past its '<'), after a heading word (context, documents,
  * sources, search results, ...) and its colon, or after words such as "the following context" or
  * "the documents below". 0 when the line does not introduce retrieved text. */
 static size_t introduces_context(const char *t, size_t n)
@@ -204,7 +204,7 @@ static size_t introduces_context(const char *t, size_t n)
 	line[k] = '\0';
 	for (const char *const *p = tags; *p; p++)
 		if (strncmp(line, *p, strlen(*p)) == 0)
-			return skip ? skip : 1;
+			return skip + 1;
 	for (const char *const *p = heads; *p; p++) {
 		size_t m = strlen(*p);
 		if (strncmp(line, *p, m) == 0) {
