@@ -34,6 +34,7 @@ static void sample_free(struct wd_sample *s)
 	free(s->label);
 	free(s->category);
 	free(s->source);
+	free(s->system);
 }
 
 void wd_dataset_free(struct wd_sample *v, size_t n)
@@ -93,6 +94,8 @@ static int parse_line(const char *buf, size_t len, const char *field, struct wd_
 		rc = opt_str(o, "category", &s->category, path, line, err, errlen);
 	if (!rc)
 		rc = opt_str(o, "source", &s->source, path, line, err, errlen);
+	if (!rc)
+		rc = opt_str(o, "system_prompt", &s->system, path, line, err, errlen);
 	if (rc)
 		goto out;
 	s->tricky = json_is_true(json_object_get(o, "tricky_benign"));

@@ -1,5 +1,6 @@
 /* dataset.h — labelled JSONL data for training and evaluation: one object per line with "text",
- * "label", and optionally "id", "category", "source", "tricky_benign" (the shape of
+ * "label", and optionally "id", "category", "source", "tricky_benign", "system_prompt" (the
+ * system message the text was sent under, as in CyberSecEval's prompt injections; the shape of
  * ../shared/datasets). Records split deterministically into train / validation / test by a hash
  * of their id (or of their text when there is no id), so `warden train` and `warden eval` agree
  * on the held-out part without copying any data. */
@@ -12,6 +13,7 @@ enum wd_split { WD_SPLIT_TRAIN, WD_SPLIT_VALID, WD_SPLIT_TEST };
 
 struct wd_sample {
 	char *id, *text, *label, *category, *source; /* owned; NULL when absent (text never) */
+	char *system;                                /* "system_prompt": owned, or NULL */
 	int tricky;                                  /* "tricky_benign": true */
 	enum wd_split split;                         /* 60% train, 20% validation, 20% test */
 };

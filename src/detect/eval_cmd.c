@@ -160,14 +160,22 @@ static int wait_async(struct wd_run *run, struct waiter *w)
 /* Whether the chain made an incident of text; *score is the highest incident score (0 if none)
  * and cat that incident's category.
  * Async checkers (remote) are waited for, up to their timeout_ms. */
-static int flagged_by(struct wd_chain *ch, const char *text, double *score, char *cat,
+static int flagged_by(struct wd_chain *ch, const struct wd_sample *r, double *score, char *cat,
                       size_t catlen)
 {
 	*score = 0;
 	cat[0] = '\0';
-	struct wd_part part = {WD_PART_TEXT, text, strlen(text), NULL};
-	struct wd_message msg = {.role = WD_ROLE_USER, .choice = -1, .parts = &part, .nparts = 1};
-	struct wd_exchange x = {.route = WD_ROUTE_CHAT, .msgs = &msg, .nmsgs = 1};
+	/* the record's text as the user's message, after its system prompt when it has one */
+	struct wd_part parts[2] = {
+	    {WD_PART_TEXT, r->system, r->system ? strlen(r->system) : 0, NULL},
+	    {WD_PART_TEXT, r->text, strlen(r->text), NULL},
+	};
+	struct wd_message msgs[2] = {
+	    {.role = WD_ROLE_SYSTEM, .choice = -1, .parts = &parts[0], .nparts = 1},
+	    {.role = WD_ROLE_USER, .choice = -1, .parts = &parts[1], .nparts = 1},
+	};
+	int sys = r->system != NULL;
+	struct wd_exchange x = {.route = WD_ROUTE_CHAT, .msgs = msgs + !sys, .nmsgs = 1 + sys};
 	struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
 	struct wd_run *run = wd_run_new(ch, "eval", wake, &w);
 	if (!run)
@@ -286,8 +294,7 @@ static int pass(struct column *cols, size_t ncols, const char *const *files, siz
 				clock_gettime(CLOCK_MONOTONIC, &t0);
 				double score;
 				char found[64];
-				int hit =
-				    flagged_by(col->chain, r->text, &score, found, sizeof found);
+				int hit = flagged_by(col->chain, r, &score, found, sizeof found);
 				clock_gettime(CLOCK_MONOTONIC, &t1);
 				if (calibrate) {
 					rc = push_score(col, score);
