@@ -1,10 +1,10 @@
 /* fuzz_jailbreak.c — libFuzzer driver for the jailbreak checker's reading of a conversation: the
  * input, split at its first NUL byte, becomes a system message (where the checker looks for the
  * line that introduces retrieved text, and whether it guards a secret) and a user message
- * (scored, asked whether it wants a secret, and its tail read by the
- * suffix detector's symbol scan), both as arbitrary bytes, and the checker is run with the
- * "context" and "all" system scans. Rules only (no model file to load); the verdict must be a
- * score in [0, 1]. Run from the repository root (it reads conf/rules/injection.yaml). */
+ * (scored, asked whether it wants a secret, and its tail read by the suffix detector's symbol
+ * scan), both as arbitrary bytes, and the checker is run with the "context" and "all" system
+ * scans. Rules only (no model file to load); the verdict must be a score in [0, 1]. Run from the
+ * repository root (it reads conf/rules/injection.yaml). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
