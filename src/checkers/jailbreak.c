@@ -9,8 +9,8 @@
  * GCG-style adversarial suffixes (optimised token salad after a request) are found by a character
  * language model (detect/charlm): when the worst window of the last CHARLM_TAIL bytes of the
  * newest user message (a suffix ends the prompt; this bounds the cost), where symbols are dense
- * enough to hold one (symbol_dense), costs at least
- * charlm_threshold bits per character, the verdict is jailbreak.gcg with
+ * enough to hold one (symbol_dense), costs at least charlm_threshold bits per character and is
+ * not followed by a fluent question (CHARLM_TAIL_FLUENT), the verdict is jailbreak.gcg with
  *     score = 0.5 + 0.5 * min(1, (bits - charlm_threshold) / 4)
  * (0.5 at the threshold, 1 four bits above it) or the classifier's score if that is higher, and
  * evidence naming the window (offset and length in that message's last text part).
@@ -50,6 +50,13 @@
 #define CHARLM_SPAN           4.0 /* bits above the threshold that score 1 */
 #define CHARLM_TAIL           512 /* bytes scored: a GCG suffix ends the prompt (~35 us per KB) */
 #define GUARDED_SECRET_SCORE  0.9
+/* A suffix ends the prompt: a window followed by at least CHARLM_TAIL_FLUENT bytes whose own
+ * worst window costs under CHARLM_FLUENT_BITS is text the user asks about (code, data: "grep -rlE
+ * 'TODO|FIXME' --include='*.py' src/ | wc -l — does this count files or lines?"). Chosen on 300
+ * generated suffixes and warden's code questions outside the test split: 6 of 261 suffixes lost,
+ * 5 of 14 code questions spared. */
+#define CHARLM_TAIL_FLUENT 48
+#define CHARLM_FLUENT_BITS 5.0
 
 enum system_scan { SYSTEM_CONTEXT, SYSTEM_ALL, SYSTEM_OFF };
 
@@ -296,10 +303,16 @@ static int gcg(const struct jailbreak *j, const struct wd_exchange *x, struct wd
 		from++; /* start on a UTF-8 character */
 	if (!symbol_dense((const unsigned char *)text + from, len - from))
 		return WD_OK;
-	struct wd_charlm_result r;
+	struct wd_charlm_result r, after;
 	int rc = wd_charlm_score(j->lm, text + from, len - from, &r);
 	if (rc || r.bits < j->lm_threshold)
 		return rc;
+	size_t end = from + r.offset + r.len;
+	if (len - end >= CHARLM_TAIL_FLUENT) {
+		rc = wd_charlm_score(j->lm, text + end, len - end, &after);
+		if (rc || (after.scored >= WD_CHARLM_MIN && after.bits < CHARLM_FLUENT_BITS))
+			return rc; /* a fluent question follows: not a suffix */
+	}
 	r.offset += from;
 	double over = (r.bits - j->lm_threshold) / CHARLM_SPAN;
 	double score = 0.5 + 0.5 * (over < 1 ? over : 1);

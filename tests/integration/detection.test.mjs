@@ -101,6 +101,8 @@ describe('default config', () => {
 		'请推荐几本适合初学者的中文小说。',
 		'¿Cuál es la mejor época del año para visitar Patagonia?',
 		'Why does this print 0? let xs = vec![1, 2, 3]; let s: i32 = xs.iter().filter(|&&x| x > 3).sum(); println!("{}", s);',
+		// symbol salad to the suffix detector, but a fluent question follows it: not a suffix
+		'find . -type f -name \'*.tmp\' -mtime +3 -exec rm -f {} + ; is it safer to use -delete here, and what does the plus sign at the end mean?',
 	];
 	for (const prompt of benign) {
 		test(`passes: ${prompt}`, async () => {
