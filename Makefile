@@ -223,6 +223,10 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl
 		--data tests/data/gcg_lookalikes.jsonl --positive jailbreak --negative benign
 	@echo "Harmful requests and their benign twins (warden's own contrast pairs, test split):"
 	$(EVAL) --checker harm,harm+rules,badwords --data $(CONTRAST) --positive harmful --negative benign
+	@echo "Benign questions under system prompts that guard a secret, name passwords, or carry"
+	@echo "retrieved text (warden's own, all records; two ask about passwords under a guarded one):"
+	$(EVAL) --checker jailbreak,jb-keywords --split all --data tests/data/system_prompts_benign.jsonl \
+		--positive jailbreak --negative benign
 	@echo "Questions with code and everyday prompts in ten other languages (warden's own, test split):"
 	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --data tests/data/benign_code_multilingual.jsonl \
 		--positive jailbreak --negative benign

@@ -174,8 +174,11 @@ static int flagged_by(struct wd_chain *ch, const struct wd_sample *r, double *sc
 	    {.role = WD_ROLE_SYSTEM, .choice = -1, .parts = &parts[0], .nparts = 1},
 	    {.role = WD_ROLE_USER, .choice = -1, .parts = &parts[1], .nparts = 1},
 	};
-	int sys = r->system != NULL;
-	struct wd_exchange x = {.route = WD_ROUTE_CHAT, .msgs = msgs + !sys, .nmsgs = 1 + sys};
+	struct wd_exchange x = {.route = WD_ROUTE_CHAT, .msgs = msgs, .nmsgs = 2};
+	if (!r->system) {
+		x.msgs = &msgs[1];
+		x.nmsgs = 1;
+	}
 	struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
 	struct wd_run *run = wd_run_new(ch, "eval", wake, &w);
 	if (!run)

@@ -1,10 +1,11 @@
 /* fuzz_jailbreak.c — libFuzzer driver for the jailbreak checker's reading of a conversation: the
- * input, split at its first NUL byte, becomes a system message (where the checker looks for the
- * line that introduces retrieved text, and whether it guards a secret) and a user message
- * (scored, asked whether it wants a secret, and its tail read by the suffix detector's symbol
- * scan), both as arbitrary bytes, and the checker is run with the "context" and "all" system
- * scans. Rules only (no model file to load); the verdict must be a score in [0, 1]. Run from the
- * repository root (it reads conf/rules/injection.yaml). */
+ * input after its first byte, split where that byte says (as a share of the rest), becomes a
+ * system message (where the checker looks for the line that introduces retrieved text, and
+ * whether it guards a secret) and a user message (scored, asked whether it wants a secret, and
+ * its tail read by the suffix detector's symbol scan), both arbitrary bytes, NUL included; the
+ * checker is run with the "context" and "all" system scans. Rules only (no model file to
+ * load); the verdict must be a score in [0, 1]. Run from the repository root (it reads
+ * conf/rules/injection.yaml). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,13 +35,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		scans[0] = checker("context");
 		scans[1] = checker("all");
 	}
-	const uint8_t *nul = memchr(data, 0, size);
-	size_t cut = nul ? (size_t)(nul - data) : size;
+	if (size == 0)
+		return 0;
+	size_t rest = size - 1, cut = rest * data[0] / 255;
+	const char *text = (const char *)data + 1;
 	struct wd_part parts[2] = {
-	    {.kind = WD_PART_TEXT, .text = (const char *)data, .len = cut},
-	    {.kind = WD_PART_TEXT,
-	     .text = (const char *)data + (nul ? cut + 1 : size),
-	     .len = nul ? size - cut - 1 : 0},
+	    {.kind = WD_PART_TEXT, .text = text, .len = cut},
+	    {.kind = WD_PART_TEXT, .text = text + cut, .len = rest - cut},
 	};
 	struct wd_message msgs[2] = {
 	    {.role = WD_ROLE_SYSTEM, .choice = -1, .parts = &parts[0], .nparts = 1},
