@@ -9,17 +9,18 @@
 
 #include <stddef.h>
 
-/* Whether text (a system or developer message) guards a secret: a sentence that names one
- * (password, passcode, passphrase, secret, PIN, access code, API key) and forbids giving it away
- * (do not / don't / never / must not ... reveal, share, disclose, tell, give, leak, repeat,
- * say, output), or keeps it secret or confidential. English only: operators write the
- * system prompt. */
+/* Whether text (a system or developer message) guards a secret: a sentence that states one's
+ * value — a secret noun (password, passcode, passphrase, secret, PIN, access code, API key) with
+ * a quoted value, or "is", ":" or "=" and a value quoted or holding a digit or symbol — and that
+ * sentence or the next forbids giving it away (not / don't / never / cannot ... reveal, share,
+ * disclose, tell, give, leak, repeat, say, output, print; or "keep it secret", "is
+ * confidential"). English only: operators write the system prompt. */
 int wd_guards_secret(const char *text, size_t len);
 
 /* Whether text (a user turn) names a password or secret, in English, German, French, Spanish,
  * Portuguese, Italian, Dutch, Polish, Swedish, Russian, Chinese, Japanese, Korean, Arabic or
- * Hindi (ASCII case ignored; a Latin word counts at the start of a word, with at most two more
- * letters: "passwords", "secreto", not "secretary"). */
+ * Hindi (ASCII case ignored; a Latin or Cyrillic term counts as a word, with at most two more
+ * letters: "passwords", "secreto", not "secretary" or "секретарь"). */
 int wd_asks_for_secret(const char *text, size_t len);
 
 #endif
