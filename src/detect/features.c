@@ -443,26 +443,34 @@ int wd_features_from_keys(const struct wd_feature_keys *k, unsigned opts, struct
 	int rc = reserve(f, n + 24); /* idx has room for 2 * n: the counts go behind */
 	if (rc || n == 0)
 		return rc;
-	/* merge the two sorted, counted runs; a key in both (a hash collision) counts for both */
+	/* merge the two sorted, counted runs; a key in both (a hash collision) counts for both. The
+	 * lexicon's keys are few: the n-gram keys between two of them are copied as a block, found
+	 * by binary search. */
 	const uint32_t *x = k->key, *y = k->key + nn, *cx = k->count, *cy = k->count + nn;
 	uint32_t *tf = f->idx + n;
-	size_t i = 0, j = 0, o = 0;
-	while (i < nn && j < nl) {
-		uint32_t a = x[i], b = y[j];
-		f->idx[o] = a <= b ? a : b;
-		tf[o] = (a <= b ? cx[i] : 0) + (b <= a ? cy[j] : 0);
-		i += a <= b;
-		j += b <= a;
-		o++;
-	}
-	for (; i < nn; i++, o++) {
-		f->idx[o] = x[i];
-		tf[o] = cx[i];
-	}
-	for (; j < nl; j++, o++) {
+	size_t i = 0, o = 0;
+	for (size_t j = 0; j < nl; j++) {
+		size_t lo = i, hi = nn; /* the first n-gram key at or above y[j] */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (x[mid] < y[j])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		memcpy(f->idx + o, x + i, (lo - i) * sizeof *x);
+		memcpy(tf + o, cx + i, (lo - i) * sizeof *cx);
+		o += lo - i;
+		i = lo;
 		f->idx[o] = y[j];
 		tf[o] = cy[j];
+		if (i < nn && x[i] == y[j])
+			tf[o] += cx[i++];
+		o++;
 	}
+	memcpy(f->idx + o, x + i, (nn - i) * sizeof *x);
+	memcpy(tf + o, cx + i, (nn - i) * sizeof *cx);
+	o += nn - i;
 	weigh(f, o, tf);
 	return WD_OK;
 }
