@@ -344,12 +344,27 @@ static const struct wd_part *last_user_text(const struct wd_exchange *x)
 	return NULL;
 }
 
-/* Keeps what v held (a weaker verdict) in ev as "previous", and makes ev v's evidence. */
-static void replace_evidence(struct wd_verdict *v, json_t *ev)
+/* Makes v the verdict (score, category) with evidence ev, keeping what v held (a weaker
+ * verdict) in ev as "previous". WD_ENOMEM when ev is NULL. */
+static int take(struct wd_verdict *v, json_t *ev, double score, const char *category)
 {
+	if (!ev)
+		return WD_ENOMEM;
 	if (v->evidence)
 		json_object_set_new(ev, "previous", v->evidence);
 	v->evidence = ev;
+	v->score = score;
+	snprintf(v->category, sizeof v->category, "%s", category);
+	return WD_OK;
+}
+
+/* How much of t[0, len) an excerpt keeps: up to 80 bytes, not cutting a UTF-8 character. */
+static size_t excerpt_len(const char *t, size_t len)
+{
+	size_t n = len < 80 ? len : 80;
+	while (n < len && n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
+		n--;
+	return n;
 }
 
 /* The GCG check: when the worst window of the newest user text's last CHARLM_TAIL bytes reaches
@@ -382,19 +397,11 @@ static int gcg(const struct jailbreak *j, const struct wd_exchange *x, struct wd
 	double score = 0.5 + 0.5 * (over < 1 ? over : 1);
 	if (score < v->score)
 		return WD_OK; /* a stronger verdict (an injection in tool output) stands */
-	size_t n = r.len < 80 ? r.len : 80;
-	while (n < r.len && n > 0 && ((unsigned char)text[r.offset + n] & 0xC0) == 0x80)
-		n--; /* do not cut a UTF-8 character */
-	json_t *ev =
-	    json_pack("{s:s,s:f,s:f,s:{s:I,s:I},s:s%,s:s}", "rule", "charlm", "bits", r.bits,
-	              "threshold", j->lm_threshold, "span", "offset", (json_int_t)r.offset,
-	              "length", (json_int_t)r.len, "excerpt", text + r.offset, n, "scope", "user");
-	if (!ev)
-		return WD_ENOMEM;
-	replace_evidence(v, ev);
-	v->score = score;
-	snprintf(v->category, sizeof v->category, "jailbreak.gcg");
-	return WD_OK;
+	json_t *ev = json_pack(
+	    "{s:s,s:f,s:f,s:{s:I,s:I},s:s%,s:s}", "rule", "charlm", "bits", r.bits, "threshold",
+	    j->lm_threshold, "span", "offset", (json_int_t)r.offset, "length", (json_int_t)r.len,
+	    "excerpt", text + r.offset, excerpt_len(text + r.offset, r.len), "scope", "user");
+	return take(v, ev, score, "jailbreak.gcg");
 }
 
 /* The guarded-secret check, once a system or developer message was found to guard a secret: the
@@ -404,17 +411,9 @@ static int guarded_secret(const struct wd_exchange *x, struct wd_verdict *v)
 	const struct wd_part *ask = last_user_text(x);
 	if (!ask || !wd_asks_for_secret(ask->text, ask->len))
 		return WD_OK;
-	size_t n = ask->len < 80 ? ask->len : 80;
-	while (n < ask->len && n > 0 && ((unsigned char)ask->text[n] & 0xC0) == 0x80)
-		n--; /* do not cut a UTF-8 character */
 	json_t *ev = json_pack("{s:s,s:s,s:s%}", "rule", "guarded-secret", "scope", "user",
-	                       "excerpt", ask->text, n);
-	if (!ev)
-		return WD_ENOMEM;
-	replace_evidence(v, ev);
-	v->score = GUARDED_SECRET_SCORE;
-	snprintf(v->category, sizeof v->category, "injection.direct");
-	return WD_OK;
+	                       "excerpt", ask->text, excerpt_len(ask->text, ask->len));
+	return take(v, ev, GUARDED_SECRET_SCORE, "injection.direct");
 }
 
 static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
