@@ -207,12 +207,12 @@ static size_t find_ci(const char *t, size_t n, const char *lit)
 
 /* The span of retrieved text that the line t[0, n) of a message starts, in bytes from t: from a
  * tag such as <context> or <documents> (past its '<') to its closing tag (or the end of the
- * message, end); unless tags_only, from after a heading word (context, documents, sources, search
- * results, ...) and its colon, or from after words such as "the following context" or "the
- * documents below", to the end. A heading with words after its colon on the message's first line is
- * the operator's
- * ("Context: You are a support bot for ..."), not retrieved text. *from is 0 when the line
- * introduces nothing. */
+ * message, end); unless tags_only, from after a heading word (context, documents, sources,
+ * search results, ...) and its colon, or from words such as "the following context" or "the
+ * documents below" (after the colon that follows them, else from the next line), to the end. A
+ * heading with words after its colon on the message's first line is the operator's ("Context:
+ * You are a support bot for ..."), not retrieved text. *from is 0 when the line introduces
+ * nothing. */
 static void introduces_context(const char *t, size_t n, size_t end, int first, int tags_only,
                                size_t *from, size_t *to)
 {
@@ -234,7 +234,7 @@ static void introduces_context(const char *t, size_t n, size_t end, int first, i
 	                                      "passages below",
 	                                      NULL};
 	size_t skip = 0; /* markdown heading, emphasis, list or quote marks */
-	while (skip < n && strchr(" \t#*->", t[skip]) && t[skip])
+	while (skip < n && t[skip] && strchr(" \t#*->", t[skip]))
 		skip++;
 	const char *l = t + skip;
 	size_t ln = n - skip;
