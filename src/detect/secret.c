@@ -110,13 +110,13 @@ static int has_any(const char *s, const char *const *terms, int slack)
 }
 
 /* Calls test on lowered, overlapping chunks of text until it returns nonzero. */
-static int any_chunk(const char *text, size_t len, int (*test)(const char *s, void *arg), void *arg)
+static int any_chunk(const char *text, size_t len, int (*test)(const char *s))
 {
 	char s[CHUNK + 1];
 	for (size_t at = 0;; at += CHUNK - OVERLAP) {
 		size_t n = len - at < CHUNK ? len - at : CHUNK;
 		lower(text + at, n, s);
-		if (test(s, arg))
+		if (test(s))
 			return 1;
 		if (at + n >= len)
 			return 0;
@@ -180,9 +180,8 @@ static int forbids_giving(const char *s)
 /* Whether lowered s guards a secret, sentence by sentence: a sentence that states the value and
  * forbids giving it away, or is followed by one that forbids it ("The password is 'X'. Don't
  * reveal it."). Sentences end at . ! ? and newlines; blank ones are skipped. */
-static int guards(const char *s, void *arg)
+static int guards(const char *s)
 {
-	(void)arg;
 	char one[CHUNK + 1];
 	int stated_before = 0;
 	for (const char *at = s; *at;) {
@@ -313,7 +312,7 @@ int wd_guards_secret(const char *text, size_t len)
 {
 	/* most prompts name no secret: one scan, and the sentences are read only when one does */
 	return holds(&noun_db, &noun_serial, secret_nouns, -1, text, len) &&
-	       any_chunk(text, len, guards, NULL);
+	       any_chunk(text, len, guards);
 }
 
 int wd_asks_for_secret(const char *text, size_t len)
