@@ -6,7 +6,8 @@
  *
  * config: patterns: [regex | {id, regex, category}], case_insensitive (true), category
  * ("custom"), window (256), excerpt (true: keep up to 80 bytes of the match as evidence; set
- * false for secrets). */
+ * false for secrets), roles (the request messages scanned, by role; default all: a list such
+ * as [user, tool], so that the operator's own system prompt is not matched). */
 #include <hs/hs.h>
 #include <limits.h>
 #include <pthread.h>
@@ -33,6 +34,7 @@ struct pattern {
 	size_t nrules;
 	size_t holdback;
 	int excerpt;
+	unsigned roles; /* bit (1 << wd_role) of each request message role scanned; 0: all */
 };
 
 struct text_stream {
@@ -111,10 +113,37 @@ static char *pattern_err(long i, const char *what)
 	return strdup(buf);
 }
 
+/* The "roles" list (NULL: all) as a mask of (1 << wd_role); nonzero when it is not a non-empty
+ * list of known role names. */
+static int parse_roles(const json_t *list, unsigned *mask)
+{
+	*mask = 0;
+	if (!list)
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) == 0)
+		return 1;
+	size_t i;
+	const json_t *r;
+	json_array_foreach(list, i, r)
+	{
+		int known = 0;
+		for (int k = WD_ROLE_SYSTEM; k < WD_ROLE_UNKNOWN && !known; k++) {
+			if (json_is_string(r) &&
+			    strcmp(json_string_value(r), wd_role_name(k)) == 0) {
+				*mask |= 1u << k;
+				known = 1;
+			}
+		}
+		if (!known)
+			return 1;
+	}
+	return 0;
+}
+
 static int pattern_init(const json_t *conf, void **self, char **err)
 {
-	static const char *const keys[] = {"patterns", "case_insensitive", "category", "window",
-	                                   "excerpt"};
+	static const char *const keys[] = {"patterns", "case_insensitive", "category",
+	                                   "window",   "excerpt",          "roles"};
 	const char *key;
 	json_t *v;
 	json_object_foreach((json_t *)conf, key, v)
@@ -126,7 +155,7 @@ static int pattern_init(const json_t *conf, void **self, char **err)
 			char buf[256];
 			snprintf(buf, sizeof buf,
 			         "%s: unknown key (known: patterns, case_insensitive, category, "
-			         "window, excerpt)",
+			         "window, excerpt, roles)",
 			         key);
 			*err = strdup(buf);
 			return WD_EINVAL;
@@ -156,6 +185,13 @@ static int pattern_init(const json_t *conf, void **self, char **err)
 		return WD_EINVAL;
 	}
 
+	unsigned roles = 0;
+	if (parse_roles(json_object_get(conf, "roles"), &roles)) {
+		*err = strdup("roles: must be a non-empty list of system, developer, user, "
+		              "assistant, tool, function");
+		return WD_EINVAL;
+	}
+
 	size_t n = json_array_size(pats);
 	struct pattern *p = calloc(1, sizeof *p);
 	const char **exprs = calloc(n, sizeof *exprs);
@@ -164,6 +200,7 @@ static int pattern_init(const json_t *conf, void **self, char **err)
 	if (!p || !exprs || !flags || !ids || !(p->rules = calloc(n, sizeof *p->rules)))
 		goto out;
 	p->excerpt = exc ? json_is_true(exc) : 1;
+	p->roles = roles;
 	size_t window = win ? (size_t)json_integer_value(win) : 256;
 	unsigned base = HS_FLAG_DOTALL | (ci && json_is_false(ci) ? 0 : HS_FLAG_CASELESS);
 	rc = WD_EINVAL;
@@ -274,7 +311,7 @@ static int scan_text(const struct pattern *p, const char *text, size_t len, stru
 /* Scans every text part and tool-call argument of msgs; the first hit is the evidence, and
  * every hit is a span. */
 static int scan_messages(const struct pattern *p, const struct wd_message *msgs, size_t n,
-                         struct wd_verdict *v)
+                         unsigned roles, struct wd_verdict *v)
 {
 	struct hit h = {0};
 	const char *first_text = NULL;
@@ -283,6 +320,8 @@ static int scan_messages(const struct pattern *p, const struct wd_message *msgs,
 	int rc = WD_OK;
 	for (size_t i = 0; i < n && h.nspans < MAX_SPANS; i++) {
 		const struct wd_message *m = &msgs[i];
+		if (roles && !(roles & 1u << m->role))
+			continue;
 		for (size_t j = 0; j < m->nparts + m->ncalls; j++) {
 			const char *t;
 			size_t len;
@@ -322,7 +361,8 @@ out:
 static int pattern_check_request(void *self, struct wd_check_ctx *c, const struct wd_exchange *x,
                                  struct wd_verdict *v)
 {
-	return scan_messages(self, x->msgs, x->nmsgs, v);
+	const struct pattern *p = self;
+	return scan_messages(p, x->msgs, x->nmsgs, p->roles, v);
 }
 
 /* Keeps the last EXCERPT_MAX bytes of a stream's text. */
@@ -420,7 +460,7 @@ static int pattern_finish(void *self, struct wd_check_ctx *c, const struct wd_ex
 			free(h.spans);
 		return s ? WD_OK : WD_ENOMEM;
 	}
-	return scan_messages(p, x->out, x->nout, v);
+	return scan_messages(p, x->out, x->nout, 0, v);
 }
 
 static void pattern_release(void *self, void *state)
