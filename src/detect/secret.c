@@ -5,8 +5,8 @@
  * Cyrillic script count as words: what comes before is no letter, and at most a few letters
  * follow (SLACK_ASK for the user's turn: "passwords", "secreto", not "secretary"; only a plural
  * "s" in the operator's prompt). Terms in other scripts, which do not separate words by spaces,
- * count anywhere. A prompt that names a secret is then read sentence by sentence, lowered in
- * overlapping chunks (NUL bytes as spaces, the curly apostrophe as a straight one). */
+ * count anywhere. A prompt that names a secret is then read sentence by sentence, each lowered
+ * (NUL bytes as spaces, curly quotes as straight ones). */
 #include "detect/secret.h"
 
 #include <hs/hs.h>
@@ -17,22 +17,37 @@
 
 #include "detect/scratch.h"
 
-#define CHUNK     4096 /* bytes lowered at a time */
-#define OVERLAP   64   /* longer than any term */
-#define SLACK_ASK 2    /* letters after a term in a user's turn */
+#define SENTENCE_MAX 1024 /* bytes of a sentence read (the rest of a longer one is not) */
+#define SLACK_ASK    2    /* letters after a term in a user's turn */
 
-/* t[0, n) lowered into out (room for n + 1 bytes); returns the length written. */
-static size_t lower(const char *t, size_t n, char *out)
+/* t[0, n) lowered into out (room for n + 1 bytes), with up[k] set where out[k] was an ASCII
+ * capital; curly quotes and guillemets become straight quotes, NUL bytes spaces. Returns the
+ * length written. */
+static size_t lower(const char *t, size_t n, char *out, unsigned char *up)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		char c = t[i];
-		if (c == '\xE2' && i + 2 < n && t[i + 1] == '\x80' && t[i + 2] == '\x99') {
-			out[k++] = '\''; /* U+2019 RIGHT SINGLE QUOTATION MARK */
-			i += 2;
+		unsigned char c = (unsigned char)t[i];
+		char folded = 0;
+		size_t skip = 0;
+		if (c == 0xE2 && i + 2 < n && (unsigned char)t[i + 1] == 0x80) {
+			unsigned char d = (unsigned char)t[i + 2];
+			folded = d == 0x98 || d == 0x99 ? '\'' : d == 0x9C || d == 0x9D ? '"' : 0;
+			skip = 2; /* U+2018, U+2019, U+201C, U+201D */
+		} else if (c == 0xC2 && i + 1 < n &&
+		           ((unsigned char)t[i + 1] == 0xAB || (unsigned char)t[i + 1] == 0xBB)) {
+			folded = '"'; /* U+00AB, U+00BB */
+			skip = 1;
+		}
+		if (folded) {
+			up[k] = 0;
+			out[k++] = folded;
+			i += skip;
 			continue;
 		}
-		out[k++] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c ? c : ' ';
+		int capital = c >= 'A' && c <= 'Z';
+		up[k] = (unsigned char)capital;
+		out[k++] = capital ? (char)(c - 'A' + 'a') : c ? (char)c : ' ';
 	}
 	out[k] = '\0';
 	return k;
@@ -109,94 +124,100 @@ static int has_any(const char *s, const char *const *terms, int slack)
 	return 0;
 }
 
-/* Calls test on lowered, overlapping chunks of text until it returns nonzero. */
-static int any_chunk(const char *text, size_t len, int (*test)(const char *s))
-{
-	char s[CHUNK + 1];
-	for (size_t at = 0;; at += CHUNK - OVERLAP) {
-		size_t n = len - at < CHUNK ? len - at : CHUNK;
-		lower(text + at, n, s);
-		if (test(s))
-			return 1;
-		if (at + n >= len)
-			return 0;
-	}
-}
-
 static const char *const secret_nouns[] = {"password", "passcode",    "passphrase", "secret",
                                            "pin",      "access code", "api key",    NULL};
 
-/* Whether the sentence s states a secret's value: a secret noun, then a quoted value right
- * after it ("the password 'Beta456'") or after "is", ":" or "=" ("the secret key is 'Omega'",
- * "the access code is 4471"), a value unquoted only when it holds a digit or a symbol (not
- * "a password is required"). */
-static int states_value(const char *s)
+/* Whether the value starting at q (lowered; up marks its capitals) is one: quoted (a closing
+ * quote after at least one character), or a token of at least four characters with a digit or
+ * a symbol in it ("4471", "sk-test-123") or in capitals ("COCOLOCO"), not "4 digits" or
+ * "required". */
+static int is_value(const char *q, const unsigned char *up)
 {
+	if (*q == '\'' || *q == '"')
+		return q[1] && q[1] != *q && strchr(q + 2, *q) != NULL;
+	size_t n = strcspn(q, " ,;:)");
+	while (n && strchr(".!?", q[n - 1]))
+		n--; /* the sentence's end */
+	int marked = 0, caps = 1;
+	for (size_t i = 0; i < n; i++) {
+		marked |= (q[i] >= '0' && q[i] <= '9') || strchr("@#$%&*!_-+.", q[i]) != NULL;
+		caps &= up[i] || !(q[i] >= 'a' && q[i] <= 'z');
+	}
+	return n >= 4 && (marked || caps);
+}
+
+/* Whether the sentence s (lowered; up marks its capitals) states a secret's value: a secret
+ * noun (not itself quoted), then a value right after it ("the password 'Beta456'") or after
+ * "is", ":" or "=" ("the secret key is 'Omega'", "the access code is 4471", "the password is
+ * COCOLOCO"). */
+static int states_value(const char *s, const unsigned char *up)
+{
+	const char *end = s + strlen(s);
 	for (const char *const *t = secret_nouns; *t; t++) {
 		size_t n = strlen(*t);
 		for (const char *p = strstr(s, *t); p; p = strstr(p + 1, *t)) {
-			const char *q = p + n + (p[n] == 's');
-			if (!is_word_match(s, s + strlen(s), p, n, -1))
+			if (!is_word_match(s, end, p, n, -1) ||
+			    (p > s && (p[-1] == '"' || p[-1] == '\'')))
 				continue;
+			const char *q = p + n + (p[n] == 's');
 			while (*q == ' ')
 				q++;
-			int said = 0; /* "is", ":" or "=" seen */
+			int said = 0; /* "is", ":" or "=" seen within a few words */
 			for (const char *w = q; *w && w < q + 24 && !said; w++)
 				if (*w == ':' || *w == '=' ||
 				    (w[0] == 'i' && w[1] == 's' && w[2] == ' ' &&
 				     (w == q || w[-1] == ' ')))
 					said = (int)(w - q) + (*w == 'i' ? 3 : 1);
-			if (said)
-				q += said;
+			q += said;
 			while (*q == ' ')
 				q++;
-			if (*q == '\'' || *q == '"' || strncmp(q, "\xE2\x80\x9C", 3) == 0)
+			if ((said || *q == '\'' || *q == '"') && is_value(q, up + (q - s)))
 				return 1;
-			if (!said)
-				continue;
-			for (; *q && *q != ' ' && *q != ','; q++)
-				if ((*q >= '0' && *q <= '9') || strchr("@#$%&*!_-+", *q))
-					return 1;
 		}
 	}
 	return 0;
 }
 
-/* Whether the sentence s forbids giving something away ("don't reveal it", "never share", "keep
- * it confidential"). */
+/* Whether the sentence s forbids giving something away ("don't reveal it", "it must never be
+ * revealed", "keep it confidential"). */
 static int forbids_giving(const char *s)
 {
-	static const char *const no[] = {
-	    "not",    "don't", "dont",   "never",  "mustn't",
-	    "cannot", "can't", "no one", "nobody", "under no circumstances",
-	    NULL};
-	static const char *const give[] = {"reveal", "share", "disclose", "tell",  "give", "leak",
-	                                   "repeat", "say",   "output",   "print", NULL};
+	static const char *const no[] = {"not",
+	                                 "don't",
+	                                 "dont",
+	                                 "never",
+	                                 "mustn't",
+	                                 "won't",
+	                                 "shouldn't",
+	                                 "cannot",
+	                                 "can't",
+	                                 "no one",
+	                                 "nobody",
+	                                 "refuse",
+	                                 "under no circumstances",
+	                                 NULL};
+	static const char *const give[] = {"reveal",   "revealed", "revealing", "share",  "shared",
+	                                   "sharing",  "disclose", "disclosed", "tell",   "told",
+	                                   "give",     "given",    "leak",      "leaked", "repeat",
+	                                   "repeated", "say",      "said",      "output", "print",
+	                                   "printed",  NULL};
 	static const char *const keep[] = {"keep it secret", "keep it confidential",
 	                                   "is confidential", "stay secret", NULL};
 	return (has_any(s, no, -1) && has_any(s, give, -1)) || has_any(s, keep, -1);
 }
 
-/* Whether lowered s guards a secret, sentence by sentence: a sentence that states the value and
- * forbids giving it away, or is followed by one that forbids it ("The password is 'X'. Don't
- * reveal it."). Sentences end at . ! ? and newlines; blank ones are skipped. */
-static int guards(const char *s)
+/* Where the sentence that starts at t[0] ends, before end: at a newline, or after . ! ? that a
+ * space, a newline, a closing quote or the end follows (not inside 'P.ssw0rd' or 'Go!Now'). */
+static size_t sentence_len(const char *t, const char *end)
 {
-	char one[CHUNK + 1];
-	int stated_before = 0;
-	for (const char *at = s; *at;) {
-		size_t n = strcspn(at, ".!?\n");
-		memcpy(one, at, n);
-		one[n] = '\0';
-		at += n + (at[n] != '\0');
-		if (strspn(one, " \t\r\"'") == n)
-			continue; /* blank, or the closing quote of the sentence before */
-		int stated = states_value(one);
-		if ((stated || stated_before) && forbids_giving(one))
-			return 1;
-		stated_before = stated;
+	for (const char *p = t; p < end; p++) {
+		if (*p == '\n')
+			return (size_t)(p - t);
+		if ((*p == '.' || *p == '!' || *p == '?') &&
+		    (p + 1 == end || p[1] == ' ' || p[1] == '\n' || p[1] == '\r'))
+			return (size_t)(p - t) + 1;
 	}
-	return 0;
+	return (size_t)(end - t);
 }
 
 /* A password or secret, in the languages of secret.h. */
@@ -208,9 +229,11 @@ static const char *const ask_terms[] = {"password",
                                         "passwort",
                                         "kennwort",
                                         "geheim", /* German, Dutch */
+                                        "geheimnis",
                                         "mot de passe",
                                         "code secret", /* French */
                                         "contraseña",
+                                        "contraseÑa",
                                         "contrasena",
                                         "clave",
                                         "secreto", /* Spanish */
@@ -225,9 +248,15 @@ static const char *const ask_terms[] = {"password",
                                         "sekret", /* Polish */
                                         "lösenord",
                                         "losenord",
+                                        "hemlighet",
                                         "hemlig", /* Swedish */
                                         "пароль",
+                                        "Пароль",
+                                        "ПАРОЛЬ",
                                         "секрет", /* Russian */
+                                        "Секрет",
+                                        "СЕКРЕТ",
+                                        "секретн",
                                         "密码",
                                         "密碼",
                                         "口令",
@@ -248,9 +277,9 @@ static pthread_once_t db_once = PTHREAD_ONCE_INIT;
 
 static hs_database_t *compile(const char *const *terms)
 {
-	unsigned flags[64], ids[64];
-	size_t lens[64], n = 0;
-	for (; n < 64 && terms[n]; n++) {
+	unsigned flags[128], ids[128];
+	size_t lens[128], n = 0;
+	for (; n < 128 && terms[n]; n++) {
 		flags[n] = HS_FLAG_CASELESS;
 		ids[n] = (unsigned)n;
 		lens[n] = strlen(terms[n]);
@@ -311,8 +340,26 @@ static int holds(hs_database_t *const *db, const uint64_t *serial, const char *c
 int wd_guards_secret(const char *text, size_t len)
 {
 	/* most prompts name no secret: one scan, and the sentences are read only when one does */
-	return holds(&noun_db, &noun_serial, secret_nouns, -1, text, len) &&
-	       any_chunk(text, len, guards);
+	if (!holds(&noun_db, &noun_serial, secret_nouns, -1, text, len))
+		return 0;
+	/* sentence by sentence: one that states the value and forbids giving it away, or is
+	 * followed by one that forbids it ("The password is 'X'. Don't reveal it."); blank ones
+	 * are skipped */
+	char one[SENTENCE_MAX + 1];
+	unsigned char up[SENTENCE_MAX + 1];
+	int stated_before = 0;
+	for (const char *t = text, *end = text + len; t < end;) {
+		size_t n = sentence_len(t, end), k = n < SENTENCE_MAX ? n : SENTENCE_MAX;
+		lower(t, k, one, up);
+		t += n + (t + n < end && *(t + n) == '\n');
+		if (strspn(one, " \t\r\"'") == strlen(one))
+			continue;
+		int stated = states_value(one, up);
+		if ((stated || stated_before) && forbids_giving(one))
+			return 1;
+		stated_before = stated;
+	}
+	return 0;
 }
 
 int wd_asks_for_secret(const char *text, size_t len)
