@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "chain/checker.h"
 #include "checkers/checkers.h"
@@ -54,7 +55,7 @@
 #define GUARDED_SECRET_SCORE  0.9
 /* A suffix ends the prompt: a window followed by at least CHARLM_TAIL_FLUENT bytes whose own
  * worst window costs under CHARLM_FLUENT_BITS is text the user asks about (code, data: "grep -rlE
- * 'TODO|FIXME' --include='*.py' src/ | wc -l — does this count files or lines?"). Chosen on 300
+ * 'error|warn' --include='*.log' var/ | wc -l — does this count files or lines?"). Chosen on 300
  * generated suffixes and warden's code questions outside the test split: 6 of 261 suffixes lost,
  * 5 of 14 code questions spared. */
 #define CHARLM_TAIL_FLUENT 48
@@ -187,19 +188,14 @@ static int consider(const struct jailbreak *j, const char *text, size_t len, con
 	return WD_OK;
 }
 
-/* Whether t[0, n) starts with lit (lower case), ASCII case ignored. */
+/* Whether t[0, n) starts with lit, ASCII case ignored. */
 static int starts_ci(const char *t, size_t n, const char *lit)
 {
 	size_t m = strlen(lit);
-	if (n < m)
-		return 0;
-	for (size_t i = 0; i < m; i++)
-		if ((t[i] >= 'A' && t[i] <= 'Z' ? t[i] - 'A' + 'a' : t[i]) != lit[i])
-			return 0;
-	return 1;
+	return n >= m && strncasecmp(t, lit, m) == 0;
 }
 
-/* Where lit (lower case) first ends in t[0, n), ASCII case ignored; 0 when it is not there. */
+/* Where lit first ends in t[0, n), ASCII case ignored; 0 when it is not there. */
 static size_t find_ci(const char *t, size_t n, const char *lit)
 {
 	size_t m = strlen(lit);
@@ -232,7 +228,7 @@ static void tag_span(const char *t, size_t end, size_t *from, size_t *to)
 	while (*p && !starts_ci(t + 1, name, *p))
 		p++;
 	*from = *to = 0;
-	if (!*p || name >= 64)
+	if (!*p)
 		return;
 	*from = 1;
 	*to = end;

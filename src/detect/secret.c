@@ -270,42 +270,46 @@ static const char *const ask_terms[] = {"password",
                                         "पासवर्ड",    /* Hindi */
                                         NULL};
 
-/* The two term lists as vectorscan literal databases, compiled on first use. */
-static hs_database_t *ask_db, *noun_db;
-static uint64_t ask_serial, noun_serial;
+/* A term list, how its terms count as words, and its vectorscan literal database (compiled on
+ * first use, with a serial for the per-thread scratch). */
+struct terms {
+	const char *const *list;
+	int slack; /* see is_word_match */
+	hs_database_t *db;
+	uint64_t serial;
+};
+static struct terms asked = {ask_terms, SLACK_ASK, NULL, 0};
+static struct terms nouns = {secret_nouns, -1, NULL, 0};
 static pthread_once_t db_once = PTHREAD_ONCE_INIT;
 
-static hs_database_t *compile(const char *const *terms)
+static void compile(struct terms *t)
 {
 	unsigned flags[128], ids[128];
 	size_t lens[128], n = 0;
-	for (; n < 128 && terms[n]; n++) {
+	for (; n < 128 && t->list[n]; n++) {
 		flags[n] = HS_FLAG_CASELESS;
 		ids[n] = (unsigned)n;
-		lens[n] = strlen(terms[n]);
+		lens[n] = strlen(t->list[n]);
 	}
-	hs_database_t *db = NULL;
 	hs_compile_error_t *ce = NULL;
-	if (hs_compile_lit_multi(terms, flags, ids, lens, (unsigned)n, HS_MODE_BLOCK, NULL, &db,
-	                         &ce) != HS_SUCCESS) {
+	if (hs_compile_lit_multi(t->list, flags, ids, lens, (unsigned)n, HS_MODE_BLOCK, NULL,
+	                         &t->db, &ce) != HS_SUCCESS) {
 		hs_free_compile_error(ce);
-		return NULL;
+		t->db = NULL;
 	}
-	return db;
+	t->serial = wd_hs_serial();
 }
 
 static void build(void)
 {
-	ask_db = compile(ask_terms);
-	noun_db = compile(secret_nouns);
-	ask_serial = wd_hs_serial();
-	noun_serial = wd_hs_serial();
+	compile(&asked);
+	compile(&nouns);
 }
 
 struct scan {
 	const char *s, *end;
-	const char *const *terms;
-	int slack, found;
+	const struct terms *t;
+	int found;
 };
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
@@ -314,33 +318,32 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	(void)from;
 	(void)flags;
 	struct scan *sc = ctx;
-	size_t n = strlen(sc->terms[id]);
-	sc->found = to >= n && is_word_match(sc->s, sc->end, sc->s + to - n, n, sc->slack);
+	size_t n = strlen(sc->t->list[id]);
+	sc->found = to >= n && is_word_match(sc->s, sc->end, sc->s + to - n, n, sc->t->slack);
 	return sc->found; /* nonzero stops the scan */
 }
 
-/* Whether text holds one of terms (compiled in db) as a word; 0 when the database or a scratch
- * could not be had. */
-static int holds(hs_database_t *const *db, const uint64_t *serial, const char *const *terms,
-                 int slack, const char *text, size_t len)
+/* Whether text holds one of t's terms as a word; 0 when the database or a scratch could not be
+ * had. */
+static int holds(const struct terms *t, const char *text, size_t len)
 {
 	pthread_once(&db_once, build);
-	hs_scratch_t *sc = *db ? wd_hs_scratch(*db, *serial) : NULL;
+	hs_scratch_t *sc = t->db ? wd_hs_scratch(t->db, t->serial) : NULL;
 	if (!sc)
 		return 0;
 	if (!text) {
 		text = "";
 		len = 0;
 	}
-	struct scan s = {text, text + len, terms, slack, 0};
-	hs_scan(*db, text, (unsigned)(len < UINT_MAX ? len : UINT_MAX), 0, sc, on_match, &s);
+	struct scan s = {text, text + len, t, 0};
+	hs_scan(t->db, text, (unsigned)(len < UINT_MAX ? len : UINT_MAX), 0, sc, on_match, &s);
 	return s.found;
 }
 
 int wd_guards_secret(const char *text, size_t len)
 {
 	/* most prompts name no secret: one scan, and the sentences are read only when one does */
-	if (!holds(&noun_db, &noun_serial, secret_nouns, -1, text, len))
+	if (!holds(&nouns, text, len))
 		return 0;
 	/* sentence by sentence: one that states the value and forbids giving it away, or is
 	 * followed by one that forbids it ("The password is 'X'. Don't reveal it."); blank ones
@@ -364,5 +367,5 @@ int wd_guards_secret(const char *text, size_t len)
 
 int wd_asks_for_secret(const char *text, size_t len)
 {
-	return holds(&ask_db, &ask_serial, ask_terms, SLACK_ASK, text, len);
+	return holds(&asked, text, len);
 }
