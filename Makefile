@@ -198,10 +198,22 @@ HARM_EVAL := $(filter-out $(DATA)/xstest/xstest.jsonl,$(HARM_POS)) $(BUILD)/xste
 $(BUILD)/xstest_safe.jsonl: $(DATA)/xstest/xstest.jsonl
 	@mkdir -p $(BUILD)
 	jq -c 'select(.label=="benign")' $< > $@
+# Requests hidden in a document (harmful and benign alike, each file's order): after, before or
+# inside two of dolly's reference answers (encyclopaedic text that names sensitive topics), in
+# turn. A whole-text score is diluted by the document; the harm checker's windows
+# (detect/classify.h) read the request's sentence on its own.
+HIDDEN_SRC := $(DATA)/advbench/advbench_behaviors.jsonl $(DATA)/harmbench/harmbench_val.jsonl \
+	$(DATA)/strongreject/strongreject_dev.jsonl $(DATA)/jailbreakbench/jbb_behaviors_dev.jsonl \
+	$(BUILD)/xstest_safe.jsonl $(DATA)/mt-bench-questions/mt_bench_questions.jsonl \
+	$(DATA)/wildguard-benign-injecguard/wildguard_benign.jsonl
+$(BUILD)/hidden.jsonl: tests/eval/hidden.jq $(DATA)/dolly-sensitive-benign/dolly_sensitive_benign_dev.jsonl \
+		$(HIDDEN_SRC)
+	jq -c -n --slurpfile d $(DATA)/dolly-sensitive-benign/dolly_sensitive_benign_dev.jsonl \
+		-f tests/eval/hidden.jq $(HIDDEN_SRC) > $@
 # The jailbreak table's benign side is the same as the harm table's (its harmful requests are
 # neither jailbreaks nor benign, and are left out).
 JB_EVAL_BENIGN := $(BENIGN) $(BUILD)/xstest_safe.jsonl $(DATA)/jailbreakbench/jbb_behaviors_dev.jsonl
-eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl
+eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)/hidden.jsonl
 	$(EVAL) --checker harm,harm+rules --target-fpr 0.05 \
 		$(foreach f,$(HARM_EVAL) $(BENIGN),--data $(f)) --positive harmful --negative benign
 	$(EVAL) --checker badwords $(foreach f,$(HARM_EVAL) $(BENIGN),--data $(f)) \
@@ -217,10 +229,13 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl
 		$(foreach f,$(ATTACKS) $(JB_EVAL_BENIGN),--data $(f)) --positive jailbreak,injection --negative benign
 	@echo "Answers (xstest-completions: complying with a harmful prompt is a harmful answer;"
 	@echo "answers to benign prompts and refusals are benign), as harm-out scores them:"
-	$(EVAL) --checker harm,badwords --data $(BUILD)/answers.jsonl --positive harmful --negative benign
+	$(EVAL) --checker harm-out,badwords --data $(BUILD)/answers.jsonl --positive harmful --negative benign
 	@echo "GCG-style suffixes (warden's generated set and its look-alikes, all records):"
 	$(EVAL) --checker jailbreak,jb-keywords --split all --data tests/data/gcg_suffixes.jsonl \
 		--data tests/data/gcg_lookalikes.jsonl --positive jailbreak --negative benign
+	@echo "Requests hidden in a document (generated from the test split; windows on, then off):"
+	$(EVAL) --checker harm,harm+rules,badwords --data $(BUILD)/hidden.jsonl --positive harmful --negative benign
+	$(EVAL) --checker harm+rules-whole --data $(BUILD)/hidden.jsonl --positive harmful --negative benign
 	@echo "Harmful requests and their benign twins (warden's own contrast pairs, test split):"
 	$(EVAL) --checker harm,harm+rules,badwords --data $(CONTRAST) --positive harmful --negative benign
 	@echo "Benign questions under system prompts that guard a secret, name passwords, or carry"

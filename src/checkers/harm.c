@@ -26,7 +26,12 @@ struct harm {
 	struct wd_linear *categories_model; /* names the category when no rule does; may be NULL */
 	json_t *categories;                 /* array of strings, or NULL for all */
 	int turns;
+	double window_discount; /* for requests (detect/classify.h); answers are read whole */
 };
+
+/* A request's windows give up this much log-odds to the whole text: chosen on the validation
+ * split (make eval). */
+#define WD_HARM_WINDOW_DISCOUNT 3.5
 
 static void harm_destroy(void *self)
 {
@@ -41,8 +46,9 @@ static void harm_destroy(void *self)
 
 static int harm_init(const json_t *conf, void **self, char **err)
 {
-	static const char *const keys[] = {"model",     "rules",          "categories", "turns",
-	                                   "max_bytes", "category_model", NULL};
+	static const char *const keys[] = {"model",           "rules",     "categories",
+	                                   "turns",           "max_bytes", "category_model",
+	                                   "window_discount", NULL};
 	struct harm *h = calloc(1, sizeof *h);
 	if (!h)
 		return WD_ENOMEM;
@@ -70,6 +76,12 @@ static int harm_init(const json_t *conf, void **self, char **err)
 	/* The models learnt English: text in another language leans benign, and the rule packs
 	 * read it whatever the model says (detect/classify). */
 	h->c.foreign_max = WD_CLASSIFY_FOREIGN_MAX;
+	const json_t *wd = json_object_get(conf, "window_discount");
+	if (rc == WD_OK && wd && (!json_is_number(wd) || json_number_value(wd) < 0)) {
+		*err = strdup("window_discount: must be a number >= 0 (0: no windows)");
+		return WD_EINVAL;
+	}
+	h->window_discount = wd ? json_number_value(wd) : WD_HARM_WINDOW_DISCOUNT;
 	return rc;
 }
 
@@ -96,8 +108,10 @@ static int judge(const struct harm *h, const char *const *texts, const size_t *l
 {
 	struct wd_classification best = {0}, cur;
 	size_t which = 0;
+	struct wd_classifier c = h->c;
+	c.window_discount = choice < 0 ? h->window_discount : 0; /* a request */
 	for (size_t i = 0; i < n; i++) {
-		int rc = wd_classify(&h->c, texts[i], lens[i], &cur);
+		int rc = wd_classify(&c, texts[i], lens[i], &cur);
 		if (rc)
 			return rc;
 		if (i == 0 || cur.score > best.score) {
@@ -115,8 +129,10 @@ static int judge(const struct harm *h, const char *const *texts, const size_t *l
 	v->score = best.score;
 	v->choice = choice;
 	snprintf(v->category, sizeof v->category, "%s", cat);
-	v->evidence =
-	    wd_textconf_evidence(&best, texts[which], lens[which], which ? "conversation" : "last");
+	v->evidence = wd_textconf_evidence(&best, texts[which], lens[which],
+	                                   best.window[0] ? "window"
+	                                   : which        ? "conversation"
+	                                                  : "last");
 	return WD_OK;
 }
 

@@ -120,6 +120,9 @@ json_t *wd_textconf_evidence(const struct wd_classification *c, const char *text
 	                       "rules", rules, "scope", scope);
 	if (c->strongest)
 		json_object_set_new(ev, "rule", json_string(c->strongest->id));
-	json_object_set_new(ev, "excerpt", json_stringn(text, n));
+	if (c->window[0]) /* a window of the text decided: it is the excerpt (normalised) */
+		json_object_set_new(ev, "excerpt", json_string(c->window));
+	else
+		json_object_set_new(ev, "excerpt", json_stringn(text, n));
 	return ev;
 }

@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "detect/features.h"
+#include "detect/lexicon.h"
 #include "detect/normalize.h"
 #include "detect/unhide.h"
 
@@ -137,8 +138,8 @@ void wd_classifier_free(struct wd_classifier *c)
 
 #define SHORT_PRIOR 0.05
 
-/* Words of a normalised text: bytes other than a space that follow a space or start it. With
- * SSE2, 16 bytes at a time (a word starts where a non-space bit follows a space bit). */
+/* Words of a normalised text: bytes other than a space or a line break that follow one or start
+ * it. With SSE2, 16 bytes at a time (a word starts where a non-space bit follows a space bit). */
 static size_t count_words(const char *t, size_t len)
 {
 	size_t n = 0, i = 0;
@@ -146,8 +147,9 @@ static size_t count_words(const char *t, size_t len)
 #if defined(__SSE2__) && !defined(WD_NO_SIMD)
 	for (; len - i >= 16; i += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(t + i));
-		unsigned word =
-		    ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(' '))) & 0xFFFFu;
+		__m128i gap = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+		                           _mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
+		unsigned word = ~(unsigned)_mm_movemask_epi8(gap) & 0xFFFFu;
 		uint32_t starts = word & ~((word << 1) | prev);
 		/* popcount without the popcnt instruction (the build does not assume it) */
 		starts -= (starts >> 1) & 0x5555u;
@@ -158,7 +160,7 @@ static size_t count_words(const char *t, size_t len)
 	}
 #endif
 	for (; i < len; i++) {
-		unsigned word = t[i] != ' ';
+		unsigned word = t[i] != ' ' && t[i] != '\n';
 		n += word & (prev ^ 1u);
 		prev = word;
 	}
@@ -290,9 +292,10 @@ struct prepared {
 	struct wd_buf hidden;        /* text hidden in the raw one (detect/unhide), decoded */
 	struct wd_feature_keys keys; /* hashed once; each feature set is made from them */
 	struct wd_features f[FEATURE_SETS];
-	unsigned have;  /* bit s: f[s] is made; bit FEATURE_SETS: keys are */
-	size_t words;   /* in norm */
-	double foreign; /* foreign_share of norm; < 0 until a classifier asks */
+	struct wd_features window; /* one window's features (wd_classifier.window_discount) */
+	unsigned have;             /* bit s: f[s] is made; bit FEATURE_SETS: keys are */
+	size_t words;              /* in norm */
+	double foreign;            /* foreign_share of norm; < 0 until a classifier asks */
 	size_t max_bytes;
 	int valid;
 };
@@ -309,6 +312,7 @@ static void free_prepared(void *arg)
 	wd_buf_free(&p->hidden);
 	for (int i = 0; i < FEATURE_SETS; i++)
 		wd_features_free(&p->f[i]);
+	wd_features_free(&p->window);
 	wd_feature_keys_free(&p->keys);
 	free(p);
 }
@@ -330,6 +334,7 @@ static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, 
 		}
 		for (int i = 0; i < FEATURE_SETS; i++)
 			wd_features_init(&cache->f[i]);
+		wd_features_init(&cache->window);
 		wd_feature_keys_init(&cache->keys);
 		pthread_once(&cache_once, make_cache_key);
 		pthread_setspecific(cache_key, cache);
@@ -354,14 +359,14 @@ static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, 
 	}
 	*rc = wd_buf_append(&p->raw, text, len);
 	if (*rc == WD_OK)
-		*rc = wd_normalize(text, len, &p->norm);
+		*rc = wd_normalize_lines(text, len, &p->norm);
 	if (*rc)
 		return NULL;
 	/* the words the sender wrote; what base64 hid is read too, after the text (what does not
 	 * fit is left out), but does not lengthen a short message */
 	p->words = count_words(p->norm.data ? p->norm.data : "", p->norm.len);
 	if (wd_unhide(text, len, &p->hidden) != 0 && p->hidden.len)
-		(void)wd_normalize(p->hidden.data, p->hidden.len, &p->norm);
+		(void)wd_normalize_lines(p->hidden.data, p->hidden.len, &p->norm);
 	p->have = 0;
 	p->foreign = -1;
 	p->valid = 1;
@@ -389,26 +394,18 @@ static const struct wd_features *features_for(struct prepared *p, const struct w
 	return &p->f[set];
 }
 
-int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
-                struct wd_classification *out)
+/* One text's log-odds into out (score, model_p, rules, hits, category) and *z: the prepared
+ * text, or a window of it. t[0..len) is normalised, f its features (NULL: the model is not
+ * read), words its word count. */
+static int score(const struct wd_classifier *c, struct prepared *p, const struct wd_features *f,
+                 const char *t, size_t len, size_t words, struct wd_classification *out,
+                 double *zout)
 {
-	memset(out, 0, sizeof *out);
-	out->model_p = 0.5;
-	if (len > c->max_bytes)
-		len = c->max_bytes;
-	int rc = WD_OK;
-	struct prepared *p = prepare(text, len, c->max_bytes, &rc);
-	if (!p)
-		return rc;
-	const char *t = p->norm.data ? p->norm.data : "";
 	double z = 0, raw = 0.5;
 	int foreign = 0; /* another language: the rules read it whatever the model says */
 	if (c->model) {
 		double probs[16];
-		if (wd_linear_nclass(c->model) <= 16) {
-			const struct wd_features *f = features_for(p, c->model, &rc);
-			if (!f)
-				return rc;
+		if (f) {
 			wd_linear_predict(c->model, f, probs);
 			out->model_p = probs[c->cls];
 		}
@@ -417,15 +414,17 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 		 * short_words words the model's log-odds are pulled toward a benign prior in
 		 * proportion to what is missing. */
 		size_t sw = c->short_words ? c->short_words : WD_CLASSIFY_SHORT_WORDS;
-		double frac = (double)p->words / (double)sw;
+		double frac = (double)words / (double)sw;
 		if (frac > 1)
 			frac = 1;
 		if (c->foreign_max > 0) {
 			if (p->foreign < 0) /* once per text, whichever checker asks first */
-				p->foreign = foreign_share(t, p->norm.len);
-			double f = p->foreign / c->foreign_max;
-			foreign = f > 0.5; /* half way: the rules read it whatever the model says */
-			frac *= f < 1 ? 1 - f : 0;
+				p->foreign =
+				    foreign_share(p->norm.data ? p->norm.data : "", p->norm.len);
+			double share = p->foreign / c->foreign_max;
+			foreign =
+			    share > 0.5; /* half way: the rules read it whatever the model says */
+			frac *= share < 1 ? 1 - share : 0;
 		}
 		raw = out->model_p;
 		z = frac * logit(out->model_p) + (1 - frac) * logit(SHORT_PRIOR);
@@ -438,7 +437,7 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 	if (c->rules && (!c->model || raw >= WD_CLASSIFY_RULE_GATE || foreign)) {
 		size_t max = wd_matcher_rule_count(c->rules), n = 0;
 		struct wd_rule_hit hits[256];
-		rc = wd_matcher_scan(c->rules, t, p->norm.len, hits, max < 256 ? max : 256, &n);
+		int rc = wd_matcher_scan(c->rules, t, len, hits, max < 256 ? max : 256, &n);
 		if (rc)
 			return rc;
 		double best = 0;
@@ -460,7 +459,101 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 		z += out->rules;
 	}
 	out->score = 1.0 / (1.0 + exp(-z));
+	*zout = z;
 	return WD_OK;
+}
+
+/* One window t[s, e) of the prepared text p: when its log-odds less the discount beat *z, it
+ * takes out over (and *z). */
+static int score_window(const struct wd_classifier *c, struct prepared *p, size_t s, size_t e,
+                        struct wd_classification *out, double *z)
+{
+	const char *t = p->norm.data;
+	int rc = wd_features_extract(t + s, e - s, e - s, wd_linear_features(c->model), &p->window);
+	struct wd_classification w = {.model_p = 0.5};
+	double zw;
+	if (rc == WD_OK)
+		rc = score(c, p, &p->window, t + s, e - s, count_words(t + s, e - s), &w, &zw);
+	if (rc)
+		return rc;
+	zw -= c->window_discount;
+	if (zw <= *z)
+		return WD_OK;
+	*z = zw;
+	w.score = 1.0 / (1.0 + exp(-zw));
+	size_t n = e - s < sizeof w.window - 1 ? e - s : sizeof w.window - 1;
+	memcpy(w.window, t + s, n);
+	w.window[n] = 0;
+	*out = w;
+	return WD_OK;
+}
+
+/* The word classes of a sentence that asks for something: a how-to frame, a verb of making or
+ * of getting. Only such harm spans are windows: on the hidden requests of make eval as many are
+ * found as with every harm span, with fewer false positives (1.5% against 1.8%), and a 1 KB
+ * benign prompt pays for about a third fewer windows. */
+#define WINDOW_ASKS (1u << WD_LEX_HOWTO | 1u << WD_LEX_MAKE | 1u << WD_LEX_OBTAIN)
+
+/* The windows of c->window_discount (classify.h) for the prepared text p, whose whole-text
+ * log-odds are z: each span of detect/features that names harm and asks for something, from the
+ * last; a longer one (a sentence run on, a request without its full stop) in windows of
+ * WD_CLASSIFY_WINDOW bytes that overlap by half, at word edges. At most
+ * WD_CLASSIFY_WINDOW_BUDGET bytes in all. */
+static int score_windows(const struct wd_classifier *c, struct prepared *p,
+                         struct wd_classification *out, double z)
+{
+	const struct wd_feature_keys *k = &p->keys;
+	const char *t = p->norm.data;
+	size_t budget = WD_CLASSIFY_WINDOW_BUDGET;
+	for (size_t i = k->nharm; i-- > 0;) {
+		size_t s = k->harm[i].start, e = k->harm[i].end;
+		if (!(k->harm[i].cls & WINDOW_ASKS))
+			continue;
+		for (size_t a = s;;) {
+			size_t b = e - a > WD_CLASSIFY_WINDOW ? a + WD_CLASSIFY_WINDOW : e;
+			while (b < e && b > a && t[b] != ' ') /* end at a word's end */
+				b--;
+			if (b == a) /* one word longer than a window */
+				b = a + WD_CLASSIFY_WINDOW;
+			if (b - a > budget)
+				return WD_OK;
+			budget -= b - a;
+			int rc = score_window(c, p, a, b, out, &z);
+			if (rc)
+				return rc;
+			if (b == e)
+				break;
+			a += WD_CLASSIFY_WINDOW /
+			     2; /* the next starts at a word, half a window on */
+			while (a < b && t[a - 1] != ' ')
+				a++;
+		}
+	}
+	return WD_OK;
+}
+
+int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
+                struct wd_classification *out)
+{
+	memset(out, 0, sizeof *out);
+	out->model_p = 0.5;
+	if (len > c->max_bytes)
+		len = c->max_bytes;
+	int rc = WD_OK;
+	struct prepared *p = prepare(text, len, c->max_bytes, &rc);
+	if (!p)
+		return rc;
+	const struct wd_features *f = NULL;
+	if (c->model && wd_linear_nclass(c->model) <= 16) {
+		f = features_for(p, c->model, &rc);
+		if (!f)
+			return rc;
+	}
+	double z;
+	rc = score(c, p, f, p->norm.data ? p->norm.data : "", p->norm.len, p->words, out, &z);
+	if (rc == WD_OK && f && c->window_discount > 0 && p->norm.len > WD_CLASSIFY_WINDOW)
+		rc = score_windows(c, p, out, z);
+	return rc;
 }
 
 int wd_classify_argmax(const struct wd_linear *m, const char *text, size_t len, size_t max_bytes,

@@ -30,7 +30,18 @@ struct wd_classifier {
 	 * log-odds go to the benign prior (in proportion below it), and from half of it the rule
 	 * packs read the text whatever the model says. 0: off. */
 	double foreign_max;
+	/* A harmful request hidden in a long text (a document pasted around it, padding) is
+	 * diluted in a whole-text score: one paragraph before "how to make sarin" took it from
+	 * 1.0 to 0. With windows on, each sentence or line of a longer text whose words name harm
+	 * (detect/lexicon) is also scored on its own (a long one in windows of
+	 * WD_CLASSIFY_WINDOW bytes overlapping by half; at most WD_CLASSIFY_WINDOW_BUDGET bytes of
+	 * windows per text, from its end), and a window's log-odds less window_discount count
+	 * when they beat the whole text's: a sentence read out of its context says less. 0: off. */
+	double window_discount;
 };
+
+#define WD_CLASSIFY_WINDOW        160
+#define WD_CLASSIFY_WINDOW_BUDGET 2048
 
 /* The foreign_max both checkers use: chosen on warden's prompts in ten languages and the
  * benign sets' validation split. */
@@ -47,6 +58,7 @@ struct wd_classification {
 	const struct wd_rule *strongest; /* that rule, or NULL */
 	const struct wd_rule *hits[8];   /* counted rules that matched (first 8) */
 	size_t nhits;
+	char window[97]; /* the window that decided, as normalised text (cut), or "" */
 };
 
 /* Loads model (class `positive`) and the rule packs of rules_dir — a directory, or a single pack

@@ -39,6 +39,16 @@ struct wd_feature_keys {
 	uint32_t *key;   /* [0, ngrams): n-gram keys; [ngrams, ngrams + lexicon): lexicon keys */
 	uint32_t *count; /* how often each key occurs */
 	size_t ngrams, lexicon, cap;
+	/* The sentences whose words name harm (a class of WD_LEX_HARMFUL, detect/lexicon), as
+	 * byte ranges of the text in order: where a request hidden in a long text is looked for
+	 * (detect/classify). Here a sentence ends at . ? ! ; : or a line break. */
+	struct wd_text_span *harm;
+	size_t nharm, harm_cap;
+};
+
+struct wd_text_span {
+	uint32_t start, end; /* text[start, end): from its first word's first byte to its last's */
+	uint32_t cls;        /* its words' classes (bit 1 << wd_lex_class, detect/lexicon) */
 };
 
 void wd_feature_keys_init(struct wd_feature_keys *k);

@@ -16,4 +16,9 @@
  * as is, lowercased where it can). Returns 0, or WD_ETOOBIG when out is full. */
 int wd_normalize(const char *in, size_t len, struct wd_buf *out);
 
+/* The same, but line breaks are kept: each line of in is folded on its own, and the lines are
+ * joined by one '\n' (blank lines leave none; text already in out is followed by one), so
+ * sentences end at line breaks for the classifiers (detect/features, detect/classify). */
+int wd_normalize_lines(const char *in, size_t len, struct wd_buf *out);
+
 #endif

@@ -301,7 +301,7 @@ int wd_train_main(int argc, char **argv)
 			continue;
 		}
 		wd_buf_reset(&norm);
-		int rc = wd_normalize(s->text, strlen(s->text), &norm);
+		int rc = wd_normalize_lines(s->text, strlen(s->text), &norm);
 		struct wd_train_example *e = &ex[nex];
 		wd_features_init(&e->f);
 		if (!rc)

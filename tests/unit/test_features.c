@@ -67,9 +67,11 @@ static size_t lex_keys(uint32_t cls, uint32_t first, uint32_t *keys, size_t limi
 	return n;
 }
 
+/* A line break ends no sentence of the lexicon features (the models learnt them from text
+ * without line breaks); it does end a harm span (tested below). */
 static int ends_sentence(unsigned char c)
 {
-	return c == '.' || c == '?' || c == '!' || c == ';' || c == ':' || c == '\n';
+	return c == '.' || c == '?' || c == '!' || c == ';' || c == ':';
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -290,8 +292,31 @@ TEST(matches_reference_past_16_bit_counts)
 	free(text);
 }
 
+/* The spans that name harm: a sentence or a line with a word of WD_LEX_HARMFUL, as byte ranges
+ * from its first word to its last; none for harmless sentences. */
+TEST(harm_spans_are_sentences_and_lines)
+{
+	const char *t = "how to make a bomb\nthe weather is nice. then kill him! ok";
+	struct wd_feature_keys k;
+	wd_feature_keys_init(&k);
+	CHECK_EQ_INT(wd_feature_keys_make(t, strlen(t), 1 << 16, &k), WD_OK);
+	CHECK_EQ_INT((int)k.nharm, 2);
+	if (k.nharm == 2) {
+		CHECK(!strncmp(t + k.harm[0].start, "how to make a bomb",
+		               k.harm[0].end - k.harm[0].start) &&
+		      k.harm[0].end - k.harm[0].start == 18);
+		CHECK(!strncmp(t + k.harm[1].start, "then kill him", 13) &&
+		      k.harm[1].end - k.harm[1].start == 13);
+	}
+	/* a second text: nothing left over from the first */
+	CHECK_EQ_INT(wd_feature_keys_make("a nice day", 10, 1 << 16, &k), WD_OK);
+	CHECK_EQ_INT((int)k.nharm, 0);
+	wd_feature_keys_free(&k);
+}
+
 int main(void)
 {
+	RUN(harm_spans_are_sentences_and_lines);
 	RUN(matches_reference_on_edge_cases);
 	RUN(matches_reference_on_random_texts);
 	RUN(matches_reference_on_long_words);

@@ -154,8 +154,31 @@ TEST(stage2_at_every_offset)
 	CHECK(ok);
 }
 
+/* Line breaks kept: each line folded on its own, one '\n' between lines, none for blank ones,
+ * one after text already in the buffer. */
+TEST(lines_keep_their_breaks)
+{
+	struct wd_buf b;
+	wd_buf_init(&b, 1024);
+	const char *t = "  Line ONE.\n\n \t \nline  two\r\nTHREE\n";
+	CHECK_EQ_INT(wd_normalize_lines(t, strlen(t), &b), WD_OK);
+	CHECK(b.data && strcmp(b.data, "line one.\nline two\nthree") == 0);
+	CHECK_EQ_INT(wd_normalize_lines("Four", 4, &b), WD_OK);
+	CHECK(strcmp(b.data, "line one.\nline two\nthree\nfour") == 0);
+	wd_buf_reset(&b);
+	CHECK_EQ_INT(wd_normalize_lines("\n\n", 2, &b), WD_OK);
+	CHECK_EQ_INT((int)b.len, 0);
+	wd_buf_free(&b);
+	/* at the bound: a prefix, and WD_ETOOBIG */
+	wd_buf_init(&b, 10);
+	CHECK_EQ_INT(wd_normalize_lines("abcd\nefgh\nijkl", 14, &b), WD_ETOOBIG);
+	CHECK(b.len <= 10 && strncmp(b.data, "abcd\nefgh", b.len) == 0);
+	wd_buf_free(&b);
+}
+
 int main(void)
 {
+	RUN(lines_keep_their_breaks);
 	RUN(ascii_matches_reference);
 	RUN(ascii_bound_keeps_a_prefix);
 	RUN(stage2_at_every_offset);
