@@ -20,11 +20,13 @@
 #include <emmintrin.h>
 #endif
 
-/* Compiled rule packs, shared by every classifier of the process that names the same path (the
- * harm and jailbreak checkers both read conf/rules; compiling it takes seconds). A matcher is
- * read-only once compiled; the last classifier to let go frees it. */
+/* Compiled rule packs, shared by every classifier of the process that names the same path and
+ * counts the same kinds (the harm checkers of a config share one, the jailbreak checkers
+ * another; compiling takes seconds). A matcher is read-only once compiled; the last classifier
+ * to let go frees it. */
 struct shared_rules {
 	char *path;
+	unsigned kinds;
 	struct wd_matcher *m;
 	unsigned refs;
 	struct shared_rules *next;
@@ -32,7 +34,8 @@ struct shared_rules {
 static struct shared_rules *shared;
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int rules_get(const char *path, struct wd_matcher **out, char *err, size_t errlen)
+static int rules_get(const char *path, unsigned kinds, struct wd_matcher **out, char *err,
+                     size_t errlen)
 {
 	/* the same packs by another spelling ("conf/rules/", "./conf/rules") are the same */
 	char *key = realpath(path, NULL);
@@ -45,7 +48,7 @@ static int rules_get(const char *path, struct wd_matcher **out, char *err, size_
 	int rc = WD_OK;
 	pthread_mutex_lock(&shared_lock);
 	struct shared_rules *s = shared;
-	while (s && strcmp(s->path, key) != 0)
+	while (s && (s->kinds != kinds || strcmp(s->path, key) != 0))
 		s = s->next;
 	if (!s) {
 		s = calloc(1, sizeof *s);
@@ -55,12 +58,13 @@ static int rules_get(const char *path, struct wd_matcher **out, char *err, size_
 			goto out;
 		}
 		s->path = key;
+		s->kinds = kinds;
 		key = NULL;
 		/* a directory of packs, or one pack file */
 		struct stat st;
 		rc = stat(path, &st) == 0 && S_ISREG(st.st_mode)
-		         ? wd_matcher_load(&path, 1, &s->m, err, errlen)
-		         : wd_matcher_load_dir(path, &s->m, err, errlen);
+		         ? wd_matcher_load(&path, 1, kinds, &s->m, err, errlen)
+		         : wd_matcher_load_dir(path, kinds, &s->m, err, errlen);
 		if (rc) {
 			free(s->path);
 			free(s);
@@ -120,7 +124,7 @@ int wd_classifier_load(struct wd_classifier *c, const char *model, const char *p
 		}
 	}
 	if (rules_dir) {
-		int rc = rules_get(rules_dir, &c->rules, err, errlen);
+		int rc = rules_get(rules_dir, kinds, &c->rules, err, errlen);
 		if (rc) {
 			wd_classifier_free(c);
 			return rc;

@@ -25,6 +25,7 @@ struct wd_matcher {
 	unsigned *pat_rule; /* pattern index → rule index */
 	char **exprs;       /* kept until compiled */
 	size_t npats, cappats;
+	unsigned kinds; /* of the rules whose patterns are compiled */
 };
 
 /* ---- loading */
@@ -196,6 +197,8 @@ static int load_rule(struct wd_matcher *m, const struct wd_conf *c, const json_t
 		free(info);
 		if (empty)
 			return rule_err(err, errlen, where, i, sub, "matches the empty string");
+		if (!(m->kinds & (1u << rule->kind)))
+			continue; /* checked, not compiled */
 		int rc = add_pattern(m, json_string_value(re), m->nrules - 1);
 		if (rc)
 			return rc;
@@ -246,7 +249,12 @@ out:
 static int compile(struct wd_matcher *m, char *err, size_t errlen)
 {
 	if (!m->npats) {
-		snprintf(err, errlen, "rules: no patterns loaded");
+		char names[64] = "";
+		for (unsigned k = 0; k < sizeof kind_names / sizeof kind_names[0]; k++)
+			if (m->kinds & (1u << k))
+				snprintf(names + strlen(names), sizeof names - strlen(names),
+				         "%s%s", names[0] ? ", " : "", kind_names[k]);
+		snprintf(err, errlen, "rules: no patterns loaded of the kinds wanted (%s)", names);
 		return WD_EINVAL;
 	}
 	unsigned *flags = malloc(m->npats * sizeof *flags), *ids = malloc(m->npats * sizeof *ids);
@@ -280,8 +288,8 @@ out:
 	return rc;
 }
 
-int wd_matcher_load(const char *const *paths, size_t n, struct wd_matcher **out, char *err,
-                    size_t errlen)
+int wd_matcher_load(const char *const *paths, size_t n, unsigned kinds, struct wd_matcher **out,
+                    char *err, size_t errlen)
 {
 	struct wd_matcher *m = calloc(1, sizeof *m);
 	int rc = WD_ENOMEM;
@@ -290,6 +298,7 @@ int wd_matcher_load(const char *const *paths, size_t n, struct wd_matcher **out,
 		err[0] = '\0';
 	if (!m)
 		goto out;
+	m->kinds = kinds;
 	for (size_t i = 0; i < n; i++) {
 		rc = load_file(m, paths[i], err, errlen);
 		if (rc)
@@ -319,7 +328,8 @@ static int is_yaml(const char *name)
 	                          (n > 4 && strcmp(name + n - 4, ".yml") == 0));
 }
 
-int wd_matcher_load_dir(const char *dir, struct wd_matcher **out, char *err, size_t errlen)
+int wd_matcher_load_dir(const char *dir, unsigned kinds, struct wd_matcher **out, char *err,
+                        size_t errlen)
 {
 	char **paths = NULL;
 	size_t n = 0, cap = 0;
@@ -354,7 +364,7 @@ int wd_matcher_load_dir(const char *dir, struct wd_matcher **out, char *err, siz
 		goto out;
 	}
 	qsort(paths, n, sizeof *paths, cmp_str);
-	rc = wd_matcher_load((const char *const *)paths, n, out, err, errlen);
+	rc = wd_matcher_load((const char *const *)paths, n, kinds, out, err, errlen);
 out:
 	closedir(d);
 	for (size_t i = 0; i < n; i++)

@@ -66,7 +66,7 @@ static double harm_score(const char *text, const char **category)
 TEST(packs_load)
 {
 	char err[512];
-	int rc = wd_matcher_load_dir("conf/rules", &packs, err, sizeof err);
+	int rc = wd_matcher_load_dir("conf/rules", WD_RULE_KINDS_ALL, &packs, err, sizeof err);
 	if (rc)
 		fprintf(stderr, "  %s\n", err);
 	CHECK_EQ_INT(rc, WD_OK);
@@ -296,7 +296,7 @@ static void load_fails(const char *text, const char *want)
 	struct wd_matcher *m = NULL;
 	write_tmp(path, sizeof path, text);
 	const char *paths[] = {path};
-	int rc = wd_matcher_load(paths, 1, &m, err, sizeof err);
+	int rc = wd_matcher_load(paths, 1, WD_RULE_KINDS_ALL, &m, err, sizeof err);
 	CHECK(rc == WD_EINVAL);
 	CHECK(m == NULL);
 	snprintf(expect, sizeof expect, "%s:%s", path, want);
@@ -340,7 +340,7 @@ TEST(load_errors_name_file_and_line)
 	    path, sizeof path,
 	    "- {id: c, category: any, kind: context, weight: -2.5, patterns: [history of]}\n");
 	const char *paths[] = {path};
-	CHECK_EQ_INT(wd_matcher_load(paths, 1, &m, err, sizeof err), WD_OK);
+	CHECK_EQ_INT(wd_matcher_load(paths, 1, WD_RULE_KINDS_ALL, &m, err, sizeof err), WD_OK);
 	CHECK_EQ_INT(wd_matcher_rule_count(m), 1);
 	CHECK(wd_matcher_rule(m, 0) && wd_matcher_rule(m, 0)->weight == -2.5);
 	struct wd_rule_hit h[2];
@@ -351,11 +351,34 @@ TEST(load_errors_name_file_and_line)
 	wd_matcher_free(m);
 	unlink(path);
 
+	/* only the kinds asked for are compiled; the others are still checked */
+	write_tmp(path, sizeof path,
+	          "- {id: c, category: any, kind: context, weight: -2.5, patterns: [history of]}\n"
+	          "- {id: j, category: jailbreak.roleplay, kind: jailbreak, weight: 3, patterns: "
+	          "[dan]}\n");
+	CHECK_EQ_INT(wd_matcher_load(paths, 1, 1u << WD_RULE_JAILBREAK, &m, err, sizeof err),
+	             WD_OK);
+	CHECK_EQ_INT(wd_matcher_scan(m, "the history of dan", 18, h, 2, &n), WD_OK);
+	CHECK(n == 1 && strcmp(h[0].rule->id, "j") == 0);
+	wd_matcher_free(m);
+	CHECK_EQ_INT(wd_matcher_load(paths, 1, 1u << WD_RULE_INTENT, &m, err, sizeof err),
+	             WD_EINVAL);
+	CHECK(strstr(err, "no patterns loaded of the kinds wanted (intent)") != NULL);
+	unlink(path);
+	write_tmp(path, sizeof path,
+	          "- {id: j, category: jailbreak.roleplay, kind: jailbreak, weight: 3, patterns: "
+	          "['(']}\n");
+	CHECK_EQ_INT(wd_matcher_load(paths, 1, 1u << WD_RULE_INTENT, &m, err, sizeof err),
+	             WD_EINVAL);
+	CHECK(strstr(err, "rules[0].patterns[0]") != NULL);
+	unlink(path);
+
 	const char *missing[] = {"/nonexistent/rules.yaml"};
-	CHECK(wd_matcher_load(missing, 1, &m, err, sizeof err) < 0);
+	CHECK(wd_matcher_load(missing, 1, WD_RULE_KINDS_ALL, &m, err, sizeof err) < 0);
 	CHECK(strstr(err, "/nonexistent/rules.yaml") != NULL);
-	CHECK(wd_matcher_load_dir("/nonexistent", &m, err, sizeof err) == WD_EIO);
-	CHECK(wd_matcher_load_dir("src/core", &m, err, sizeof err) == WD_EINVAL);
+	CHECK(wd_matcher_load_dir("/nonexistent", WD_RULE_KINDS_ALL, &m, err, sizeof err) ==
+	      WD_EIO);
+	CHECK(wd_matcher_load_dir("src/core", WD_RULE_KINDS_ALL, &m, err, sizeof err) == WD_EINVAL);
 }
 
 int main(void)
