@@ -1,8 +1,12 @@
 /* fuzz_normalize.c — libFuzzer driver for text normalisation and hashed features. Arbitrary
  * bytes are normalised; the result must be valid UTF-8 with no ASCII capitals, no doubled,
- * leading or trailing space, and normalising it again must change nothing. Its features must
- * be sorted, unique, in range, unit-norm (or empty) and the same when extracted twice, and the
- * lexicon set made from keys hashed once must equal one extraction. */
+ * leading or trailing space, and normalising it again must change nothing. Normalised line by
+ * line, each line must be what wd_normalize makes of it, with no blank line. Its features must
+ * be sorted, unique, in range, unit-norm (or empty) and the same when extracted twice, the
+ * lexicon set made from keys hashed once must equal one extraction, and the harm spans must be
+ * in order, inside the text, from a word's start to a word's end. The harm classifier with
+ * windows (conf/models/harm.model and the harm rule packs, when run from the repository root)
+ * must give a score in [0, 1]. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "detect/classify.h"
 #include "detect/features.h"
 #include "detect/normalize.h"
 #include "detect/unhide.h"
@@ -55,6 +60,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (a.len && memcmp(a.data, b.data, a.len)))
 		abort();
 
+	/* line by line: the lines of wd_normalize, joined by one line break */
+	struct wd_buf l, one;
+	wd_buf_init(&l, 2 * size + 16);
+	wd_buf_init(&one, 2 * size + 16);
+	if (wd_normalize_lines((const char *)data, size, &l) != 0)
+		abort();
+	size_t at = 0;
+	for (size_t i = 0; i <= size; i++) {
+		if (i < size && data[i] != '\n')
+			continue;
+		wd_buf_reset(&one);
+		if (wd_normalize((const char *)data + at, i - at, &one) != 0)
+			abort();
+		at = i + 1;
+		if (!one.len)
+			continue;
+		if (l.len < one.len || memcmp(l.data, one.data, one.len) ||
+		    (l.len > one.len && l.data[one.len] != '\n'))
+			abort();
+		wd_buf_consume(&l, one.len + (l.len > one.len));
+	}
+	if (l.len)
+		abort();
+	wd_buf_free(&l);
+	wd_buf_free(&one);
+
 	struct wd_features f, g;
 	wd_features_init(&f);
 	wd_features_init(&g);
@@ -83,7 +114,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (f.n != g.n || (f.n && (memcmp(f.idx, g.idx, f.n * sizeof(*f.idx)) ||
 	                           memcmp(f.val, g.val, f.n * sizeof(*f.val)))))
 		abort();
+	for (size_t i = 0; i < k.nharm; i++) {
+		const struct wd_text_span *sp = &k.harm[i];
+		if (sp->start >= sp->end || sp->end > a.len ||
+		    (i && sp->start < k.harm[i - 1].end) || t[sp->start] == ' ' ||
+		    t[sp->end - 1] == ' ')
+			abort();
+	}
 	wd_feature_keys_free(&k);
+	/* the harm classifier with windows */
+	static struct wd_classifier c;
+	static int loaded = -1;
+	if (loaded < 0) {
+		char err[256];
+		loaded = wd_classifier_load(&c, "conf/models/harm.model", "harmful", "conf/rules",
+		                            1u << WD_RULE_INTENT | 1u << WD_RULE_TOPIC |
+		                                1u << WD_RULE_CONTEXT,
+		                            16384, err, sizeof err) == 0;
+		c.window_discount = 3.5;
+	}
+	struct wd_classification r;
+	if (loaded && (wd_classify(&c, (const char *)data, size, &r) != 0 || !(r.score >= 0) ||
+	               !(r.score <= 1) || strlen(r.window) >= sizeof r.window))
+		abort();
 	/* what base64 hides: only printable text, within the buffer's bound */
 	struct wd_buf h;
 	wd_buf_init(&h, 256);
