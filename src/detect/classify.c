@@ -400,10 +400,10 @@ static const struct wd_features *features_for(struct prepared *p, const struct w
 
 /* One text's log-odds into out (score, model_p, rules, hits, category) and *z: the prepared
  * text, or a window of it. t[0..len) is normalised, f its features (NULL: the model is not
- * read), words its word count. */
+ * read), words its word count; the rule packs are read from a model probability of gate. */
 static int score(const struct wd_classifier *c, struct prepared *p, const struct wd_features *f,
-                 const char *t, size_t len, size_t words, struct wd_classification *out,
-                 double *zout)
+                 const char *t, size_t len, size_t words, double gate,
+                 struct wd_classification *out, double *zout)
 {
 	double z = 0, raw = 0.5;
 	int foreign = 0; /* another language: the rules read it whatever the model says */
@@ -438,7 +438,7 @@ static int score(const struct wd_classifier *c, struct prepared *p, const struct
 	 * model clears is not scanned, which keeps the common case fast. The model's own
 	 * probability decides, before the priors for short or foreign text, and text in another
 	 * language is always scanned: the model cannot clear what it cannot read. */
-	if (c->rules && (!c->model || raw >= WD_CLASSIFY_RULE_GATE || foreign)) {
+	if (c->rules && (!c->model || raw >= gate || foreign)) {
 		size_t max = wd_matcher_rule_count(c->rules), n = 0;
 		struct wd_rule_hit hits[256];
 		int rc = wd_matcher_scan(c->rules, t, len, hits, max < 256 ? max : 256, &n);
@@ -467,6 +467,17 @@ static int score(const struct wd_classifier *c, struct prepared *p, const struct
 	return WD_OK;
 }
 
+/* The word classes of a sentence that asks for something: a how-to frame, a verb of making or
+ * of getting. Only such harm spans are windows: on the hidden requests of make eval as many are
+ * found as with every harm span, with fewer false positives (1.5% against 1.8%), and a benign
+ * 1 KB prompt has half as many (1.2 sentences, 160 bytes, on average). */
+#define WINDOW_ASKS (1u << WD_LEX_HOWTO | 1u << WD_LEX_MAKE | 1u << WD_LEX_OBTAIN)
+
+/* A window reaches the rule packs from this model probability (a whole text from
+ * WD_CLASSIFY_RULE_GATE): a sentence out of its context often reads above 0.6, and make eval's
+ * tables are the same from 0.6 to 0.9, with a fifth less time for windows on benign prompts. */
+#define WINDOW_RULE_GATE 0.9
+
 /* One window t[s, e) of the prepared text p: when its log-odds less the discount beat *z, it
  * takes out over (and *z). */
 static int score_window(const struct wd_classifier *c, struct prepared *p, size_t s, size_t e,
@@ -477,7 +488,8 @@ static int score_window(const struct wd_classifier *c, struct prepared *p, size_
 	struct wd_classification w = {.model_p = 0.5};
 	double zw;
 	if (rc == WD_OK)
-		rc = score(c, p, &p->window, t + s, e - s, count_words(t + s, e - s), &w, &zw);
+		rc = score(c, p, &p->window, t + s, e - s, count_words(t + s, e - s),
+		           WINDOW_RULE_GATE, &w, &zw);
 	if (rc)
 		return rc;
 	zw -= c->window_discount;
@@ -491,12 +503,6 @@ static int score_window(const struct wd_classifier *c, struct prepared *p, size_
 	*out = w;
 	return WD_OK;
 }
-
-/* The word classes of a sentence that asks for something: a how-to frame, a verb of making or
- * of getting. Only such harm spans are windows: on the hidden requests of make eval as many are
- * found as with every harm span, with fewer false positives (1.5% against 1.8%), and a 1 KB
- * benign prompt pays for about a third fewer windows. */
-#define WINDOW_ASKS (1u << WD_LEX_HOWTO | 1u << WD_LEX_MAKE | 1u << WD_LEX_OBTAIN)
 
 /* The windows of c->window_discount (classify.h) for the prepared text p, whose whole-text
  * log-odds are z: each span of detect/features that names harm and asks for something, from the
@@ -554,7 +560,8 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 			return rc;
 	}
 	double z;
-	rc = score(c, p, f, p->norm.data ? p->norm.data : "", p->norm.len, p->words, out, &z);
+	rc = score(c, p, f, p->norm.data ? p->norm.data : "", p->norm.len, p->words,
+	           WD_CLASSIFY_RULE_GATE, out, &z);
 	if (rc == WD_OK && f && c->window_discount > 0 && p->norm.len > WD_CLASSIFY_WINDOW)
 		rc = score_windows(c, p, out, z);
 	return rc;
