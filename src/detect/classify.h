@@ -14,7 +14,7 @@
 
 /* With a model, rule packs are scanned only when the model's probability reaches this (0.6:
  * make eval's tables are the same as at 0.5 but for one benign comment fewer flagged, and half
- * as many ordinary texts pay for the rule scan's ~50 us per KB). */
+ * as many ordinary texts pay for the rule scan's ~20 us per KB). */
 #define WD_CLASSIFY_RULE_GATE 0.6
 
 struct wd_classifier {
