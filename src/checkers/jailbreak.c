@@ -170,12 +170,16 @@ out:
 	return rc;
 }
 
-/* Scores text; keeps it in v when it beats what v holds. */
+/* Scores text; keeps it in v when it beats what v holds. Data (what the user did not write:
+ * tool output, retrieved text) is read by the rule packs whatever the model says: a planted
+ * instruction is a sentence in a long page, diluted in the model's score. */
 static int consider(const struct jailbreak *j, const char *text, size_t len, const char *fallback,
-                    const char *scope, struct wd_verdict *v)
+                    const char *scope, int data, struct wd_verdict *v)
 {
 	struct wd_classification c;
-	int rc = wd_classify(&j->c, text, len, &c);
+	struct wd_classifier cl = j->c;
+	cl.rules_always = data;
+	int rc = wd_classify(&cl, text, len, &c);
 	if (rc || c.score <= v->score)
 		return rc;
 	json_t *ev = wd_textconf_evidence(&c, text, len, scope);
@@ -477,7 +481,7 @@ static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
 	wd_buf_init(&tool, j->c.max_bytes);
 	int rc = wd_textconf_user_turns(x, j->turns, &text);
 	if ((rc == WD_OK || rc == WD_ETOOBIG) && text.len)
-		rc = consider(j, text.data, text.len, "jailbreak.other", "user", v);
+		rc = consider(j, text.data, text.len, "jailbreak.other", "user", 0, v);
 	else if (rc == WD_ETOOBIG)
 		rc = WD_OK;
 	/* what tools and functions returned, and retrieved text in system messages: injection,
@@ -494,7 +498,7 @@ static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
 		wd_textconf_message_text(m, &tool);
 		if (from_tool) {
 			rc = tool.len
-			         ? consider(j, tool.data, tool.len, "injection.tool", "tool", v)
+			         ? consider(j, tool.data, tool.len, "injection.tool", "tool", 1, v)
 			         : WD_OK;
 			continue;
 		}
@@ -507,7 +511,7 @@ static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
 		          wd_guards_secret(tool.data + to, tool.len - to);
 		if (from < to)
 			rc = consider(j, tool.data + from, to - from, "injection.retrieved",
-			              "context", v);
+			              "context", 1, v);
 	}
 	if ((rc == WD_OK || rc == WD_ETOOBIG) && guarded && GUARDED_SECRET_SCORE > v->score)
 		rc = guarded_secret(x, v);

@@ -438,7 +438,7 @@ static int score(const struct wd_classifier *c, struct prepared *p, const struct
 	 * model clears is not scanned, which keeps the common case fast. The model's own
 	 * probability decides, before the priors for short or foreign text, and text in another
 	 * language is always scanned: the model cannot clear what it cannot read. */
-	if (c->rules && (!c->model || raw >= gate || foreign)) {
+	if (c->rules && (!c->model || c->rules_always || raw >= gate || foreign)) {
 		size_t max = wd_matcher_rule_count(c->rules), n = 0;
 		struct wd_rule_hit hits[256];
 		int rc = wd_matcher_scan(c->rules, t, len, hits, max < 256 ? max : 256, &n);

@@ -38,6 +38,10 @@ struct wd_classifier {
 	 * windows per text, from its end), and a window's log-odds less window_discount count
 	 * when they beat the whole text's: a sentence read out of its context says less. 0: off. */
 	double window_discount;
+	/* 1: the rule packs read every text, not only what the model finds suspicious (for data:
+	 * tool output and retrieved text, where a planted instruction is diluted in a long page).
+	 */
+	int rules_always;
 };
 
 #define WD_CLASSIFY_WINDOW        160
