@@ -237,7 +237,7 @@ static int parse_entry(struct build *b, const json_t *ent, struct wd_entry *e, j
 		return WD_EINVAL;
 	e->on_error_block = iv;
 
-	e->threshold = 0.5;
+	e->threshold = WD_CHAIN_THRESHOLD;
 	v = json_object_get(ent, "threshold");
 	if (v) {
 		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1)

@@ -15,6 +15,10 @@
 #include "core/config.h"
 #include "core/metrics.h"
 
+/* An entry's threshold when its config names none: a verdict scoring this or more is an incident.
+ */
+#define WD_CHAIN_THRESHOLD 0.5
+
 enum wd_action { WD_ALLOW, WD_FLAG, WD_REDACT, WD_BLOCK }; /* merge = max */
 
 /* How one checker call ended, when it is worth recording (clean calls are only counted). */

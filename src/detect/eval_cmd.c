@@ -3,7 +3,10 @@
  *
  * Each record (its text as one user message) goes through each named checker alone, built from
  * the config exactly as `warden serve` would build it, so what is measured is what runs. A record
- * counts as flagged when the checker records an incident (any action, observe mode included).
+ * counts as flagged when the checker's verdict would be an incident (any action, observe mode
+ * included) at the entry's threshold, or at the one --threshold or --target-fpr sets; --scores
+ * writes every record's score, under the threshold too (the chain is built to make an incident
+ * of any score).
  * Records of the held-out split only (default test), so training data is never reported.
  * --target-fpr R chooses each checker's threshold on the validation split (the highest rate at
  * most R on its negatives) and reports the asked-for split at that threshold. */
@@ -35,7 +38,10 @@ struct column {
 	size_t nfiles, ncats;
 	double seconds;
 	size_t bytes, records;
-	double cut;  /* > 0: hit = score >= cut (chosen by --target-fpr) */
+	double
+	    cut; /* hit = an incident scoring cut or more: the entry's threshold, --threshold's, or
+	            the one --target-fpr chose (the chain itself makes an incident of any score, so
+	            --scores has every record's) */
 	double *neg; /* the validation negatives' scores while choosing it */
 	size_t nneg, negcap;
 };
@@ -95,10 +101,10 @@ static void count(struct tally *t, int positive, int flagged)
 	}
 }
 
-/* Builds a chain holding only the entry called id (with its threshold replaced when
- * threshold >= 0). */
+/* Builds a chain holding only the entry called id, which makes an incident of any score; *cut is
+ * the threshold that counts: threshold when >= 0, else the entry's own. */
 static int build_one(const struct wd_conf *conf, const json_t *checkers, const char *id,
-                     double threshold, struct wd_chain **out, char *err, size_t errlen)
+                     double threshold, struct wd_chain **out, double *cut, char *err, size_t errlen)
 {
 	size_t i;
 	json_t *e;
@@ -108,8 +114,12 @@ static int build_one(const struct wd_conf *conf, const json_t *checkers, const c
 		if (eid && strcmp(eid, id) == 0) {
 			json_t *one = json_array();
 			json_t *copy = json_copy(e);
-			if (threshold >= 0)
-				json_object_set_new(copy, "threshold", json_real(threshold));
+			const json_t *own = json_object_get(e, "threshold");
+			*cut = threshold >= 0 ? threshold
+			       : own          ? json_number_value(own)
+			                      : WD_CHAIN_THRESHOLD;
+			if (!own || json_is_number(own)) /* else the chain says what is wrong */
+				json_object_set_new(copy, "threshold", json_real(1e-9));
 			json_array_append_new(one, copy);
 			int rc = wd_chain_build(conf, one, out, err, errlen);
 			json_decref(one);
@@ -303,8 +313,7 @@ static int pass(struct column *cols, size_t ncols, const char *const *files, siz
 					rc = push_score(col, score);
 					continue;
 				}
-				if (col->cut > 0)
-					hit = score >= col->cut;
+				hit = hit && score >= col->cut;
 				col->seconds += (double)(t1.tv_sec - t0.tv_sec) +
 				                (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 				col->bytes += strlen(r->text);
@@ -434,8 +443,8 @@ int wd_eval_main(int argc, char **argv)
 		struct column *c = &cols[ncols];
 		memset(c, 0, sizeof *c);
 		snprintf(c->id, sizeof c->id, "%.*s", (int)(e ? e - p : (long)strlen(p)), p);
-		if (build_one(conf, s.checkers, c->id, target_fpr >= 0 ? 1e-9 : threshold,
-		              &c->chain, err, sizeof err)) {
+		if (build_one(conf, s.checkers, c->id, threshold, &c->chain, &c->cut, err,
+		              sizeof err)) {
 			fprintf(stderr, "warden eval: %s\n", err);
 			status = 1;
 			goto out;
@@ -511,8 +520,7 @@ int wd_eval_main(int argc, char **argv)
 			    json_real(cols[c].seconds > 0
 			                  ? (double)cols[c].bytes / 1e6 / cols[c].seconds
 			                  : 0));
-			if (cols[c].cut > 0)
-				json_object_set_new(col, "threshold", json_real(cols[c].cut));
+			json_object_set_new(col, "threshold", json_real(cols[c].cut));
 			json_object_set_new(root, cols[c].id, col);
 		}
 		char *txt = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);

@@ -75,6 +75,25 @@ test('eval: threshold from the validation split, test split reported, scores wri
   }
 });
 
+// At the config's own threshold too, --scores has every record's score, flagged or not, and a
+// record counts as flagged exactly when its score reaches the threshold.
+test('eval: scores under the threshold are written, and the threshold decides', () => {
+  const high = 'checkers:\n  - id: harm\n    type: harm\n    phases: [request]\n' +
+    '    threshold: 0.999\n    config: {model: m.model}\n';
+  fs.writeFileSync(file('high.yaml'), high);
+  const r = warden('eval', '-c', 'high.yaml', '--checker', 'harm', '--data', 'data.jsonl',
+    '--format', 'json', '--scores', 'high.jsonl');
+  assert.equal(r.code, 0, r.err);
+  const harm = JSON.parse(r.out).harm;
+  assert.equal(harm.threshold, 0.999);
+  const all = harm.files.find((t) => t.name === 'ALL');
+  const lines = fs.readFileSync(file('high.jsonl'), 'utf8').trim().split('\n').map(JSON.parse);
+  const under = lines.filter((l) => l.score > 0 && l.score < 0.999);
+  assert.ok(under.length > 0, 'some scores under the threshold are written as they are');
+  const flagged = lines.filter((l) => l.score >= 0.999).length;
+  assert.equal(all.true_positives + all.false_positives, flagged);
+});
+
 test('eval: PATH@FIELD reads another field as the text', () => {
   const r = warden('eval', '-c', 'warden.yaml', '--checker', 'harm', '--data', 'data.jsonl@other',
     '--format', 'json');
