@@ -506,8 +506,8 @@ static int score_window(const struct wd_classifier *c, struct prepared *p, size_
 
 /* The windows of c->window_discount (classify.h) for the prepared text p, whose whole-text
  * log-odds are z: each span of detect/features that names harm and asks for something, from the
- * last; a longer one (a sentence run on, a request without its full stop) in windows of
- * WD_CLASSIFY_WINDOW bytes that overlap by half, at word edges. At most
+ * last; a longer one (a sentence run on, a request without its full stop) by its first half
+ * window and in windows of WD_CLASSIFY_WINDOW bytes that overlap by half, at word edges. At most
  * WD_CLASSIFY_WINDOW_BUDGET bytes in all. */
 static int score_windows(const struct wd_classifier *c, struct prepared *p,
                          struct wd_classification *out, double z)
@@ -519,6 +519,19 @@ static int score_windows(const struct wd_classifier *c, struct prepared *p,
 		size_t s = k->harm[i].start, e = k->harm[i].end;
 		if (!(k->harm[i].cls & WINDOW_ASKS))
 			continue;
+		if (e - s > WD_CLASSIFY_WINDOW) {
+			/* its head alone too: a request run on into the next sentence without a
+			 * full stop starts the span, and half a window holds most requests */
+			size_t b = s + WD_CLASSIFY_WINDOW / 2;
+			while (b > s && t[b] != ' ')
+				b--;
+			if (b > s && b - s <= budget) {
+				budget -= b - s;
+				int rc = score_window(c, p, s, b, out, &z);
+				if (rc)
+					return rc;
+			}
+		}
 		for (size_t a = s;;) {
 			size_t b = e - a > WD_CLASSIFY_WINDOW ? a + WD_CLASSIFY_WINDOW : e;
 			while (b < e && b > a && t[b] != ' ') /* end at a word's end */
