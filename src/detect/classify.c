@@ -142,8 +142,9 @@ void wd_classifier_free(struct wd_classifier *c)
 
 #define SHORT_PRIOR 0.05
 
-/* Words of a normalised text: bytes other than a space or a line break that follow one or start
- * it. With SSE2, 16 bytes at a time (a word starts where a non-space bit follows a space bit). */
+/* Words of a normalised text: bytes other than a space or a line or paragraph break
+ * (wd_normalize_lines) that follow one or start it. With SSE2, 16 bytes at a time (a word starts
+ * where a non-space bit follows a space bit). */
 static size_t count_words(const char *t, size_t len)
 {
 	size_t n = 0, i = 0;
@@ -152,7 +153,8 @@ static size_t count_words(const char *t, size_t len)
 	for (; len - i >= 16; i += 16) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(t + i));
 		__m128i gap = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
-		                           _mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
+		                           _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')),
+		                                        _mm_cmpeq_epi8(x, _mm_set1_epi8('\f'))));
 		unsigned word = ~(unsigned)_mm_movemask_epi8(gap) & 0xFFFFu;
 		uint32_t starts = word & ~((word << 1) | prev);
 		/* popcount without the popcnt instruction (the build does not assume it) */
@@ -164,7 +166,7 @@ static size_t count_words(const char *t, size_t len)
 	}
 #endif
 	for (; i < len; i++) {
-		unsigned word = t[i] != ' ' && t[i] != '\n';
+		unsigned word = t[i] != ' ' && t[i] != '\n' && t[i] != '\f';
 		n += word & (prev ^ 1u);
 		prev = word;
 	}
@@ -293,7 +295,9 @@ static double logit(double p)
 #define FEATURE_SETS 2 /* 0 and WD_FEATURES_LEXICON */
 struct prepared {
 	struct wd_buf raw, norm;
-	struct wd_buf hidden;        /* text hidden in the raw one (detect/unhide), decoded */
+	struct wd_buf hidden; /* text hidden in the raw one (detect/unhide), decoded */
+	struct wd_buf flat;   /* norm with its line breaks as spaces, for the rule packs (made when
+	                         norm has one and a rule scan asks) */
 	struct wd_feature_keys keys; /* hashed once; each feature set is made from them */
 	struct wd_features f[FEATURE_SETS];
 	struct wd_features window; /* one window's features (wd_classifier.window_discount) */
@@ -314,6 +318,7 @@ static void free_prepared(void *arg)
 	wd_buf_free(&p->raw);
 	wd_buf_free(&p->norm);
 	wd_buf_free(&p->hidden);
+	wd_buf_free(&p->flat);
 	for (int i = 0; i < FEATURE_SETS; i++)
 		wd_features_free(&p->f[i]);
 	wd_features_free(&p->window);
@@ -352,13 +357,16 @@ static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, 
 		wd_buf_reset(&p->raw);
 		wd_buf_reset(&p->norm);
 		wd_buf_reset(&p->hidden);
+		wd_buf_reset(&p->flat);
 	} else {
 		wd_buf_free(&p->raw);
 		wd_buf_free(&p->norm);
 		wd_buf_free(&p->hidden);
+		wd_buf_free(&p->flat);
 		wd_buf_init(&p->raw, max_bytes);
 		wd_buf_init(&p->norm, 8 * max_bytes + 32);
 		wd_buf_init(&p->hidden, max_bytes);
+		wd_buf_init(&p->flat, 8 * max_bytes + 32);
 		p->max_bytes = max_bytes;
 	}
 	*rc = wd_buf_append(&p->raw, text, len);
@@ -398,12 +406,31 @@ static const struct wd_features *features_for(struct prepared *p, const struct w
 	return &p->f[set];
 }
 
+/* The prepared text as the rule packs read it: its line and paragraph breaks as spaces (patterns
+ * are written for one space between words; "ignore all\nprevious instructions" must still match),
+ * at the same offsets. NULL when out of memory. */
+static const char *flat_text(struct prepared *p)
+{
+	const char *t = p->norm.data ? p->norm.data : "";
+	if (!memchr(t, '\n', p->norm.len) && !memchr(t, '\f', p->norm.len))
+		return t;
+	if (p->flat.len != p->norm.len) {
+		wd_buf_reset(&p->flat);
+		if (wd_buf_append(&p->flat, t, p->norm.len))
+			return NULL;
+		for (size_t i = 0; i < p->flat.len; i++)
+			if (p->flat.data[i] == '\n' || p->flat.data[i] == '\f')
+				p->flat.data[i] = ' ';
+	}
+	return p->flat.data;
+}
+
 /* One text's log-odds into out (score, model_p, rules, hits, category) and *z: the prepared
- * text, or a window of it. t[0..len) is normalised, f its features (NULL: the model is not
+ * text, or a window of it (its bytes [at, at + len)); f is its features (NULL: the model is not
  * read), words its word count; the rule packs are read from a model probability of gate. */
 static int score(const struct wd_classifier *c, struct prepared *p, const struct wd_features *f,
-                 const char *t, size_t len, size_t words, double gate,
-                 struct wd_classification *out, double *zout)
+                 size_t at, size_t len, size_t words, double gate, struct wd_classification *out,
+                 double *zout)
 {
 	double z = 0, raw = 0.5;
 	int foreign = 0; /* another language: the rules read it whatever the model says */
@@ -441,7 +468,10 @@ static int score(const struct wd_classifier *c, struct prepared *p, const struct
 	if (c->rules && (!c->model || c->rules_always || raw >= gate || foreign)) {
 		size_t max = wd_matcher_rule_count(c->rules), n = 0;
 		struct wd_rule_hit hits[256];
-		int rc = wd_matcher_scan(c->rules, t, len, hits, max < 256 ? max : 256, &n);
+		const char *t = flat_text(p);
+		if (!t)
+			return WD_ENOMEM;
+		int rc = wd_matcher_scan(c->rules, t + at, len, hits, max < 256 ? max : 256, &n);
 		if (rc)
 			return rc;
 		double best = 0;
@@ -488,8 +518,8 @@ static int score_window(const struct wd_classifier *c, struct prepared *p, size_
 	struct wd_classification w = {.model_p = 0.5};
 	double zw;
 	if (rc == WD_OK)
-		rc = score(c, p, &p->window, t + s, e - s, count_words(t + s, e - s),
-		           WINDOW_RULE_GATE, &w, &zw);
+		rc = score(c, p, &p->window, s, e - s, count_words(t + s, e - s), WINDOW_RULE_GATE,
+		           &w, &zw);
 	if (rc)
 		return rc;
 	zw -= c->window_discount;
@@ -497,33 +527,48 @@ static int score_window(const struct wd_classifier *c, struct prepared *p, size_
 		return WD_OK;
 	*z = zw;
 	w.score = 1.0 / (1.0 + exp(-zw));
+	const char *shown = flat_text(p); /* line breaks as spaces */
+	if (!shown)
+		shown = t;
 	size_t n = e - s < sizeof w.window - 1 ? e - s : sizeof w.window - 1;
-	memcpy(w.window, t + s, n);
+	while (n < e - s && n > 0 && ((unsigned char)shown[s + n] & 0xC0) == 0x80)
+		n--; /* not inside a UTF-8 character */
+	memcpy(w.window, shown + s, n);
 	w.window[n] = 0;
 	*out = w;
 	return WD_OK;
 }
 
+/* Whether a byte of a normalised text (wd_normalize_lines) is between words. */
+static int gap(char ch)
+{
+	return ch == ' ' || ch == '\n' || ch == '\f';
+}
+
 /* The windows of c->window_discount (classify.h) for the prepared text p, whose whole-text
- * log-odds are z: each span of detect/features that names harm and asks for something, from the
- * last; a longer one (a sentence run on, a request without its full stop) by its first half
- * window and in windows of WD_CLASSIFY_WINDOW bytes that overlap by half, at word edges. At most
- * WD_CLASSIFY_WINDOW_BUDGET bytes in all. */
+ * log-odds are z: each span of detect/features that names harm and asks for something, from
+ * both ends of the text in turn (decoys after a request, or before it, do not use up the
+ * budget alone); a longer one (a sentence run on, a request without its full stop) by its first
+ * half window and in windows of WD_CLASSIFY_WINDOW bytes that overlap by half, at word edges.
+ * At most WD_CLASSIFY_WINDOW_BUDGET bytes in all. */
+
 static int score_windows(const struct wd_classifier *c, struct prepared *p,
                          struct wd_classification *out, double z)
 {
 	const struct wd_feature_keys *k = &p->keys;
 	const char *t = p->norm.data;
 	size_t budget = WD_CLASSIFY_WINDOW_BUDGET;
-	for (size_t i = k->nharm; i-- > 0;) {
-		size_t s = k->harm[i].start, e = k->harm[i].end;
-		if (!(k->harm[i].cls & WINDOW_ASKS))
+	for (size_t r = 0; r < k->nharm; r++) {
+		/* from both ends in turn: the last span, the first, the one before the last... */
+		const struct wd_text_span *h = &k->harm[r % 2 ? r / 2 : k->nharm - 1 - r / 2];
+		size_t s = h->start, e = h->end;
+		if (!(h->cls & WINDOW_ASKS))
 			continue;
 		if (e - s > WD_CLASSIFY_WINDOW) {
 			/* its head alone too: a request run on into the next sentence without a
 			 * full stop starts the span, and half a window holds most requests */
 			size_t b = s + WD_CLASSIFY_WINDOW / 2;
-			while (b > s && t[b] != ' ')
+			while (b > s && !gap(t[b]))
 				b--;
 			if (b > s && b - s <= budget) {
 				budget -= b - s;
@@ -534,21 +579,21 @@ static int score_windows(const struct wd_classifier *c, struct prepared *p,
 		}
 		for (size_t a = s;;) {
 			size_t b = e - a > WD_CLASSIFY_WINDOW ? a + WD_CLASSIFY_WINDOW : e;
-			while (b < e && b > a && t[b] != ' ') /* end at a word's end */
+			while (b < e && b > a && !gap(t[b])) /* end at a word's end */
 				b--;
 			if (b == a) /* one word longer than a window */
 				b = a + WD_CLASSIFY_WINDOW;
-			if (b - a > budget)
-				return WD_OK;
+			if (b - a > budget) /* a shorter span may still fit */
+				break;
 			budget -= b - a;
 			int rc = score_window(c, p, a, b, out, &z);
 			if (rc)
 				return rc;
 			if (b == e)
 				break;
-			a += WD_CLASSIFY_WINDOW /
-			     2; /* the next starts at a word, half a window on */
-			while (a < b && t[a - 1] != ' ')
+			/* the next starts at a word, half a window on (or where this one ended) */
+			a = a + WD_CLASSIFY_WINDOW / 2 < b ? a + WD_CLASSIFY_WINDOW / 2 : b;
+			while (a < b && !gap(t[a - 1]))
 				a++;
 		}
 	}
@@ -573,8 +618,7 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 			return rc;
 	}
 	double z;
-	rc = score(c, p, f, p->norm.data ? p->norm.data : "", p->norm.len, p->words,
-	           WD_CLASSIFY_RULE_GATE, out, &z);
+	rc = score(c, p, f, 0, p->norm.len, p->words, WD_CLASSIFY_RULE_GATE, out, &z);
 	if (rc == WD_OK && f && c->window_discount > 0 && p->norm.len > WD_CLASSIFY_WINDOW)
 		rc = score_windows(c, p, out, z);
 	return rc;

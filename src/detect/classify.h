@@ -32,11 +32,12 @@ struct wd_classifier {
 	double foreign_max;
 	/* A harmful request hidden in a long text (a document pasted around it, padding) is
 	 * diluted in a whole-text score: one paragraph before "how to make sarin" took it from
-	 * 1.0 to 0. With windows on, each sentence or line of a longer text whose words name harm
-	 * (detect/lexicon) is also scored on its own (a long one in windows of
-	 * WD_CLASSIFY_WINDOW bytes overlapping by half; at most WD_CLASSIFY_WINDOW_BUDGET bytes of
-	 * windows per text, from its end), and a window's log-odds less window_discount count
-	 * when they beat the whole text's: a sentence read out of its context says less. 0: off. */
+	 * 1.0 to 0. With windows on, each sentence or paragraph of a longer text whose words name
+	 * harm and ask for something (detect/lexicon) is also scored on its own (a long one by its
+	 * first half window and in windows of WD_CLASSIFY_WINDOW bytes overlapping by half; at most
+	 * WD_CLASSIFY_WINDOW_BUDGET bytes of windows per text, from both ends in turn), and a
+	 * window's log-odds less window_discount count when they beat the whole text's: a sentence
+	 * read out of its context says less. 0: off. */
 	double window_discount;
 	/* 1: the rule packs read every text, not only what the model finds suspicious (for data:
 	 * tool output and retrieved text, where a planted instruction is diluted in a long page).
@@ -45,7 +46,7 @@ struct wd_classifier {
 };
 
 #define WD_CLASSIFY_WINDOW        160
-#define WD_CLASSIFY_WINDOW_BUDGET 2048
+#define WD_CLASSIFY_WINDOW_BUDGET 4096
 
 /* The foreign_max both checkers use: chosen on warden's prompts in ten languages and the
  * benign sets' validation split. */

@@ -153,12 +153,13 @@ static inline uint32_t *word_byte_step(struct word *w, unsigned char c, uint32_t
 	return gram_step(w, c, out);
 }
 
-/* Bytes that end a sentence: 1 for the lexicon features and the harm spans, 2 (a line break)
- * for the harm spans only. The models' lexicon features were learnt from text whose line breaks
- * had been folded to spaces, and read better so (harm recall 0.862, not 0.846, at 5% false
- * positives); a request on a line of its own is still a span of its own. */
+/* Bytes that end a sentence: 1 for the lexicon features and the harm spans, 2 (a paragraph
+ * break, '\f' from wd_normalize_lines) for the harm spans only. A line break ends neither: the
+ * models' lexicon features were learnt from text whose line breaks had been folded to spaces,
+ * and read better so (harm recall 0.862, not 0.846, at 5% false positives), and hard-wrapped
+ * text breaks sentences anywhere; a request in a paragraph of its own is a span of its own. */
 static const unsigned char sentence_end[256] = {
-    ['.'] = 1, ['?'] = 1, ['!'] = 1, [';'] = 1, [':'] = 1, ['\n'] = 2,
+    ['.'] = 1, ['?'] = 1, ['!'] = 1, [';'] = 1, [':'] = 1, ['\f'] = 2,
 };
 
 /* The lexicon features of one sentence (classes cls, first word's unigram hash first) into out,

@@ -41,7 +41,8 @@ struct wd_feature_keys {
 	size_t ngrams, lexicon, cap;
 	/* The sentences whose words name harm (a class of WD_LEX_HARMFUL, detect/lexicon), as
 	 * byte ranges of the text in order: where a request hidden in a long text is looked for
-	 * (detect/classify). Here a sentence ends at . ? ! ; : or a line break. */
+	 * (detect/classify). Here a sentence ends at . ? ! ; : or a paragraph break ('\f', from
+	 * wd_normalize_lines). */
 	struct wd_text_span *harm;
 	size_t nharm, harm_cap;
 };

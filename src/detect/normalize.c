@@ -1019,16 +1019,19 @@ int wd_normalize(const char *in, size_t len, struct wd_buf *out)
 
 int wd_normalize_lines(const char *in, size_t len, struct wd_buf *out)
 {
-	int rc = WD_OK;
+	int rc = WD_OK, blank = 0; /* blank: a blank line since the last line of text */
 	for (size_t i = 0; i < len && rc == WD_OK;) {
 		const char *nl = memchr(in + i, '\n', len - i);
 		size_t end = nl ? (size_t)(nl - in) : len, before = out->len;
-		if (before && (rc = wd_buf_append(out, "\n", 1)) != WD_OK)
+		if (before && (rc = wd_buf_append(out, blank ? "\f" : "\n", 1)) != WD_OK)
 			break;
 		rc = wd_normalize(in + i, end - i, out);
-		if (before && out->len == before + 1) { /* a blank line: no break of its own */
+		if (before && out->len == before + 1) { /* a blank line */
 			out->len = before;
 			out->data[before] = '\0';
+			blank = 1;
+		} else if (out->len > before) {
+			blank = 0;
 		}
 		i = end + 1;
 	}

@@ -17,8 +17,10 @@
 int wd_normalize(const char *in, size_t len, struct wd_buf *out);
 
 /* The same, but line breaks are kept: each line of in is folded on its own, and the lines are
- * joined by one '\n' (blank lines leave none; text already in out is followed by one), so
- * sentences end at line breaks for the classifiers (detect/features, detect/classify). */
+ * joined by one '\n', or by one '\f' where blank lines stood between them (a paragraph break;
+ * text already in out is followed by one or the other; leading and trailing blank lines leave
+ * nothing). A paragraph break ends a sentence for the classifiers' windows (detect/features,
+ * detect/classify); the rule packs read both as spaces, at the same offsets. */
 int wd_normalize_lines(const char *in, size_t len, struct wd_buf *out);
 
 #endif

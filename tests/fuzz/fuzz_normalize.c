@@ -1,7 +1,8 @@
 /* fuzz_normalize.c — libFuzzer driver for text normalisation and hashed features. Arbitrary
  * bytes are normalised; the result must be valid UTF-8 with no ASCII capitals, no doubled,
  * leading or trailing space, and normalising it again must change nothing. Normalised line by
- * line, each line must be what wd_normalize makes of it, with no blank line. Its features must
+ * line, each line must be what wd_normalize makes of it, with no blank line (a line or
+ * paragraph break between lines). Its features must
  * be sorted, unique, in range, unit-norm (or empty) and the same when extracted twice, the
  * lexicon set made from keys hashed once must equal one extraction, and the harm spans must be
  * in order, inside the text, from a word's start to a word's end. The harm classifier with
@@ -77,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!one.len)
 			continue;
 		if (l.len < one.len || memcmp(l.data, one.data, one.len) ||
-		    (l.len > one.len && l.data[one.len] != '\n'))
+		    (l.len > one.len && l.data[one.len] != '\n' && l.data[one.len] != '\f'))
 			abort();
 		wd_buf_consume(&l, one.len + (l.len > one.len));
 	}

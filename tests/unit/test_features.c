@@ -292,21 +292,22 @@ TEST(matches_reference_past_16_bit_counts)
 	free(text);
 }
 
-/* The spans that name harm: a sentence or a line with a word of WD_LEX_HARMFUL, as byte ranges
- * from its first word to its last; none for harmless sentences. */
-TEST(harm_spans_are_sentences_and_lines)
+/* The spans that name harm: a sentence or a paragraph with a word of WD_LEX_HARMFUL, as byte
+ * ranges from its first word to its last; none for harmless sentences. A single line break
+ * (hard-wrapped text) does not end one; a paragraph break ('\f', wd_normalize_lines) does. */
+TEST(harm_spans_are_sentences_and_paragraphs)
 {
-	const char *t = "how to make a bomb\nthe weather is nice. then kill him! ok";
+	const char *t = "how to make a\nbomb\fthe weather is nice. then kill him! ok";
 	struct wd_feature_keys k;
 	wd_feature_keys_init(&k);
 	CHECK_EQ_INT(wd_feature_keys_make(t, strlen(t), 1 << 16, &k), WD_OK);
 	CHECK_EQ_INT((int)k.nharm, 2);
 	if (k.nharm == 2) {
-		CHECK(!strncmp(t + k.harm[0].start, "how to make a bomb",
-		               k.harm[0].end - k.harm[0].start) &&
-		      k.harm[0].end - k.harm[0].start == 18);
+		CHECK(k.harm[0].start == 0 && k.harm[0].end == 18);
 		CHECK(!strncmp(t + k.harm[1].start, "then kill him", 13) &&
 		      k.harm[1].end - k.harm[1].start == 13);
+		CHECK(k.harm[0].cls & (1u << WD_LEX_HOWTO) &&
+		      k.harm[0].cls & (1u << WD_LEX_WEAPON));
 	}
 	/* a second text: nothing left over from the first */
 	CHECK_EQ_INT(wd_feature_keys_make("a nice day", 10, 1 << 16, &k), WD_OK);
@@ -316,7 +317,7 @@ TEST(harm_spans_are_sentences_and_lines)
 
 int main(void)
 {
-	RUN(harm_spans_are_sentences_and_lines);
+	RUN(harm_spans_are_sentences_and_paragraphs);
 	RUN(matches_reference_on_edge_cases);
 	RUN(matches_reference_on_random_texts);
 	RUN(matches_reference_on_long_words);

@@ -154,17 +154,17 @@ TEST(stage2_at_every_offset)
 	CHECK(ok);
 }
 
-/* Line breaks kept: each line folded on its own, one '\n' between lines, none for blank ones,
- * one after text already in the buffer. */
+/* Line breaks kept: each line folded on its own, one '\n' between lines and one '\f' where blank
+ * lines stood, none at the start or the end; text already in the buffer is followed by one. */
 TEST(lines_keep_their_breaks)
 {
 	struct wd_buf b;
 	wd_buf_init(&b, 1024);
-	const char *t = "  Line ONE.\n\n \t \nline  two\r\nTHREE\n";
+	const char *t = "\n  Line ONE.\n\n \t \n\nline  two\r\nTHREE\n\n";
 	CHECK_EQ_INT(wd_normalize_lines(t, strlen(t), &b), WD_OK);
-	CHECK(b.data && strcmp(b.data, "line one.\nline two\nthree") == 0);
+	CHECK(b.data && strcmp(b.data, "line one.\fline two\nthree") == 0);
 	CHECK_EQ_INT(wd_normalize_lines("Four", 4, &b), WD_OK);
-	CHECK(strcmp(b.data, "line one.\nline two\nthree\nfour") == 0);
+	CHECK(strcmp(b.data, "line one.\fline two\nthree\nfour") == 0);
 	wd_buf_reset(&b);
 	CHECK_EQ_INT(wd_normalize_lines("\n\n", 2, &b), WD_OK);
 	CHECK_EQ_INT((int)b.len, 0);
