@@ -242,11 +242,13 @@ TEST(windows_find_a_request_hidden_in_a_long_text)
 	CHECK(r.score > 0.9 && strchr(r.window, '\n') == NULL); /* shown with spaces */
 	/* decoys that ask for harmless things after it do not use up the windows */
 	static char decoyed[8192];
-	snprintf(decoyed, sizeof decoyed, "%s%s\n\n", pad, asks[0]);
+	int used = snprintf(decoyed, sizeof decoyed, "%s%s\n\n", pad, asks[0]);
 	for (int i = 0; i < 30; i++)
-		strcat(decoyed,
-		       "How to make a knife sharpening guide for the kitchen at home, with "
-		       "tips for keeping the blade safe and the edge straight.\n\n");
+		used +=
+		    snprintf(decoyed + used, sizeof decoyed - (size_t)used, "%s",
+		             "How to make a knife sharpening guide for the kitchen at home, with "
+		             "tips for keeping the blade safe and the edge straight.\n\n");
+	CHECK((size_t)used < sizeof decoyed);
 	CHECK_EQ_INT(wd_classify(&c, decoyed, strlen(decoyed), &r), 0);
 	CHECK(r.score > 0.9);
 	/* the request alone is not a window: a text shorter than one is read whole */
