@@ -119,10 +119,12 @@ static int judge(const struct harm *h, const char *const *texts, const size_t *l
 			which = i;
 		}
 	}
-	/* the strongest rule names the category; else the category model, for a likely hit */
+	/* the strongest rule names the category; else the category model, for a likely hit (on the
+	 * window that decided, when one did) */
 	if (!best.category[0] && h->categories_model && best.score >= 0.5)
-		wd_classify_argmax(h->categories_model, texts[which], lens[which], h->c.max_bytes,
-		                   best.category, sizeof best.category);
+		wd_classify_argmax(h->categories_model, best.window[0] ? best.window : texts[which],
+		                   best.window[0] ? strlen(best.window) : lens[which],
+		                   h->c.max_bytes, best.category, sizeof best.category);
 	const char *cat = best.category[0] ? best.category : "harm";
 	if (!n || !allowed(h, cat))
 		return WD_OK;
