@@ -296,8 +296,8 @@ static double logit(double p)
 struct prepared {
 	struct wd_buf raw, norm;
 	struct wd_buf hidden; /* text hidden in the raw one (detect/unhide), decoded */
-	struct wd_buf flat;   /* norm with its line breaks as spaces, for the rule packs (made when
-	                         norm has one and a rule scan asks) */
+	struct wd_buf flat;   /* norm with its line and paragraph breaks as spaces, for the rule
+	                         packs (made when norm has one and a rule scan asks) */
 	struct wd_feature_keys keys; /* hashed once; each feature set is made from them */
 	struct wd_features f[FEATURE_SETS];
 	struct wd_features window; /* one window's features (wd_classifier.window_discount) */
@@ -453,8 +453,8 @@ static int score(const struct wd_classifier *c, struct prepared *p, const struct
 				p->foreign =
 				    foreign_share(p->norm.data ? p->norm.data : "", p->norm.len);
 			double share = p->foreign / c->foreign_max;
-			foreign =
-			    share > 0.5; /* half way: the rules read it whatever the model says */
+			/* half way: the rules read it whatever the model says */
+			foreign = share > 0.5;
 			frac *= share < 1 ? 1 - share : 0;
 		}
 		raw = out->model_p;
