@@ -5,8 +5,8 @@
  * the config exactly as `warden serve` would build it, so what is measured is what runs. A record
  * counts as flagged when the checker's verdict would be an incident (any action, observe mode
  * included) at the entry's threshold, or at the one --threshold or --target-fpr sets; --scores
- * writes every record's score, under the threshold too (the chain is built to make an incident
- * of any score).
+ * writes every record's score, under the threshold too (the chain is then built to make an
+ * incident of any score).
  * Records of the held-out split only (default test), so training data is never reported.
  * --target-fpr R chooses each checker's threshold on the validation split (the highest rate at
  * most R on its negatives) and reports the asked-for split at that threshold. */
@@ -38,10 +38,10 @@ struct column {
 	size_t nfiles, ncats;
 	double seconds;
 	size_t bytes, records;
-	double
-	    cut; /* hit = an incident scoring cut or more: the entry's threshold, --threshold's, or
-	            the one --target-fpr chose (the chain itself makes an incident of any score, so
-	            --scores has every record's) */
+	/* hit = an incident scoring cut or more: the entry's threshold, --threshold's, or the one
+	 * --target-fpr chose (with --scores or --target-fpr the chain makes an incident of any
+	 * score, so that every record's is known) */
+	double cut;
 	double *neg; /* the validation negatives' scores while choosing it */
 	size_t nneg, negcap;
 };
@@ -101,10 +101,13 @@ static void count(struct tally *t, int positive, int flagged)
 	}
 }
 
-/* Builds a chain holding only the entry called id, which makes an incident of any score; *cut is
- * the threshold that counts: threshold when >= 0, else the entry's own. */
+/* Builds a chain holding only the entry called id; *cut is the threshold that counts: threshold
+ * when >= 0, else the entry's own. every: the chain makes an incident of any score (for --scores
+ * and --target-fpr, which need every record's); else of what reaches *cut, as the proxy would
+ * (make bench times it). */
 static int build_one(const struct wd_conf *conf, const json_t *checkers, const char *id,
-                     double threshold, struct wd_chain **out, double *cut, char *err, size_t errlen)
+                     double threshold, int every, struct wd_chain **out, double *cut, char *err,
+                     size_t errlen)
 {
 	size_t i;
 	json_t *e;
@@ -119,7 +122,8 @@ static int build_one(const struct wd_conf *conf, const json_t *checkers, const c
 			       : own          ? json_number_value(own)
 			                      : WD_CHAIN_THRESHOLD;
 			if (!own || json_is_number(own)) /* else the chain says what is wrong */
-				json_object_set_new(copy, "threshold", json_real(1e-9));
+				json_object_set_new(copy, "threshold",
+				                    json_real(every ? 1e-9 : *cut));
 			json_array_append_new(one, copy);
 			int rc = wd_chain_build(conf, one, out, err, errlen);
 			json_decref(one);
@@ -443,8 +447,8 @@ int wd_eval_main(int argc, char **argv)
 		struct column *c = &cols[ncols];
 		memset(c, 0, sizeof *c);
 		snprintf(c->id, sizeof c->id, "%.*s", (int)(e ? e - p : (long)strlen(p)), p);
-		if (build_one(conf, s.checkers, c->id, threshold, &c->chain, &c->cut, err,
-		              sizeof err)) {
+		if (build_one(conf, s.checkers, c->id, threshold, scores || target_fpr >= 0,
+		              &c->chain, &c->cut, err, sizeof err)) {
 			fprintf(stderr, "warden eval: %s\n", err);
 			status = 1;
 			goto out;
