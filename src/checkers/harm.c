@@ -5,10 +5,13 @@
  * hashed n-grams + intent/topic/context rule packs); the category from the strongest rule, or
  * "harm" when only the model spoke. A streamed answer is gathered per choice and judged at its
  * end, so as an enforcing block it holds the whole stream; as a flag (the default) it holds
- * nothing back. `categories` limits which categories may hit.
+ * nothing back. `categories` limits which categories may hit. A request's last turn is also read
+ * in windows (detect/classify.h), so a request hidden in a pasted document is not diluted;
+ * answers are read whole.
  *
  * config: model (path of a linear model with classes benign, harmful), rules (directory of rule
- * packs), categories (list of ids; default all), turns (4), max_bytes (16384). */
+ * packs), categories (list of ids; default all), turns (4), max_bytes (16384), category_model,
+ * window_discount (WD_HARM_WINDOW_DISCOUNT; 0: no windows). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,8 +112,10 @@ static int judge(const struct harm *h, const char *const *texts, const size_t *l
 	struct wd_classification best = {0}, cur;
 	size_t which = 0;
 	struct wd_classifier c = h->c;
-	c.window_discount = choice < 0 ? h->window_discount : 0; /* a request */
 	for (size_t i = 0; i < n; i++) {
+		/* windows for a request's last turn (texts[0]): the turns before it had theirs
+		 * when each was the last */
+		c.window_discount = choice < 0 && i == 0 ? h->window_discount : 0;
 		int rc = wd_classify(&c, texts[i], lens[i], &cur);
 		if (rc)
 			return rc;
