@@ -39,9 +39,9 @@ struct wd_classifier {
 	 * window's log-odds less window_discount count when they beat the whole text's: a sentence
 	 * read out of its context says less. 0: off. */
 	double window_discount;
-	/* 1: the rule packs read every text, not only what the model finds suspicious (for data:
-	 * tool output and retrieved text, where a planted instruction is diluted in a long page).
-	 */
+	/* 1: the rule packs read every text, not only what the model finds suspicious (the
+	 * jailbreak checker's tool output, retrieved text and long user turns, where a planted
+	 * instruction dilutes in the model's score). */
 	int rules_always;
 };
 
