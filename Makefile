@@ -144,18 +144,15 @@ $(BUILD)/answers.jsonl: $(DATA)/xstest-completions/xstest_completions.jsonl
 # pairs): the model learns intent apart from topic. Its test split is reported on its own below.
 CONTRAST := tests/data/harm_contrast.jsonl
 
-# Code and coding instructions are not harmful requests (without them the harm model blocked 13%
-# of warden's questions with code in them: Dockerfiles, SQL, git).
-HARM_CODE := $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
+# Code and coding instructions: neither harmful requests (without them the harm model blocked 13%
+# of warden's questions with code in them: Dockerfiles, SQL, git) nor attacks.
+CODE := $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
 	$(DATA)/cyberseceval-insecure-code/insecure_code.jsonl@instruction_prompt \
 	$(DATA)/codeshield-icd-tests/codeshield_icd_tests.jsonl
 
 # More that is not a jailbreak, for the jailbreak model: requests with no attack in them
 # (xstest), code and coding instructions, model answers (technical text is not an attack).
-JB_BENIGN := $(DATA)/xstest/xstest.jsonl $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
-	$(DATA)/cyberseceval-insecure-code/insecure_code.jsonl@instruction_prompt \
-	$(DATA)/codeshield-icd-tests/codeshield_icd_tests.jsonl \
-	$(DATA)/xstest-completions/xstest_completions.jsonl
+JB_BENIGN := $(DATA)/xstest/xstest.jsonl $(CODE) $(DATA)/xstest-completions/xstest_completions.jsonl
 
 # The character LM learns fluent text (benign and harmful requests alike) and code: GCG suffixes
 # are neither.
@@ -171,7 +168,7 @@ CHARLM_FLUENT := $(DATA)/advbench/advbench_behaviors.jsonl $(DATA)/harmbench/har
 
 # Rebuilds the committed model files from the public data (train split only; deterministic).
 models: $(BUILD)/warden $(BUILD)/answers.jsonl
-	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN) $(HARM_MORE) $(HARM_CODE) $(CONTRAST),--data $(f)) \
+	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN) $(HARM_MORE) $(CODE) $(CONTRAST),--data $(f)) \
 		--map insecure_code=benign --map secure_code=benign \
 		--classes benign,harmful --balance --l1 --c 32 --lexicon --out conf/models/harm.model
 	$(BUILD)/warden train $(foreach f,$(ATTACKS) $(BENIGN) $(JB_BENIGN),--data $(f)) \

@@ -421,15 +421,6 @@ static int take(struct wd_verdict *v, json_t *ev, double score, const char *cate
 	return WD_OK;
 }
 
-/* How much of t[0, len) an excerpt keeps: up to 80 bytes, not cutting a UTF-8 character. */
-static size_t excerpt_len(const char *t, size_t len)
-{
-	size_t n = len < 80 ? len : 80;
-	while (n < len && n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
-		n--;
-	return n;
-}
-
 /* The GCG check: when the worst window of the newest user text's last CHARLM_TAIL bytes reaches
  * the threshold and outscores what v holds, v becomes jailbreak.gcg (what the classifier found
  * stays in the evidence as "previous"). */
@@ -460,10 +451,11 @@ static int gcg(const struct jailbreak *j, const struct wd_exchange *x, struct wd
 	double score = 0.5 + 0.5 * (over < 1 ? over : 1);
 	if (score < v->score)
 		return WD_OK; /* a stronger verdict (an injection in tool output) stands */
-	json_t *ev = json_pack(
-	    "{s:s,s:f,s:f,s:{s:I,s:I},s:s%,s:s}", "rule", "charlm", "bits", r.bits, "threshold",
-	    j->lm_threshold, "span", "offset", (json_int_t)r.offset, "length", (json_int_t)r.len,
-	    "excerpt", text + r.offset, excerpt_len(text + r.offset, r.len), "scope", "user");
+	json_t *ev =
+	    json_pack("{s:s,s:f,s:f,s:{s:I,s:I},s:s%,s:s}", "rule", "charlm", "bits", r.bits,
+	              "threshold", j->lm_threshold, "span", "offset", (json_int_t)r.offset,
+	              "length", (json_int_t)r.len, "excerpt", text + r.offset,
+	              wd_textconf_excerpt_len(text + r.offset, r.len), "scope", "user");
 	return take(v, ev, score, "jailbreak.gcg");
 }
 
@@ -475,7 +467,7 @@ static int guarded_secret(const struct wd_exchange *x, struct wd_verdict *v)
 	if (!ask || !wd_asks_for_secret(ask->text, ask->len))
 		return WD_OK;
 	json_t *ev = json_pack("{s:s,s:s,s:s%}", "rule", "guarded-secret", "scope", "user",
-	                       "excerpt", ask->text, excerpt_len(ask->text, ask->len));
+	                       "excerpt", ask->text, wd_textconf_excerpt_len(ask->text, ask->len));
 	return take(v, ev, GUARDED_SECRET_SCORE, "injection.direct");
 }
 

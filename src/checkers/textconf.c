@@ -107,15 +107,20 @@ void wd_textconf_message_text(const struct wd_message *m, struct wd_buf *out)
 	}
 }
 
+size_t wd_textconf_excerpt_len(const char *t, size_t len)
+{
+	size_t n = len < 80 ? len : 80;
+	while (n < len && n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
 json_t *wd_textconf_evidence(const struct wd_classification *c, const char *text, size_t len,
                              const char *scope)
 {
 	json_t *rules = json_array();
 	for (size_t i = 0; i < c->nhits; i++)
 		json_array_append_new(rules, json_string(c->hits[i]->id));
-	size_t n = len < 80 ? len : 80;
-	while (n < len && n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
-		n--; /* do not cut a UTF-8 character */
 	json_t *ev = json_pack("{s:f,s:f,s:o,s:s}", "model", c->model_p, "rules_weight", c->rules,
 	                       "rules", rules, "scope", scope);
 	if (c->strongest)
@@ -123,6 +128,7 @@ json_t *wd_textconf_evidence(const struct wd_classification *c, const char *text
 	if (c->window[0]) /* a window of the text decided: it is the excerpt (normalised) */
 		json_object_set_new(ev, "excerpt", json_string(c->window));
 	else
-		json_object_set_new(ev, "excerpt", json_stringn(text, n));
+		json_object_set_new(ev, "excerpt",
+		                    json_stringn(text, wd_textconf_excerpt_len(text, len)));
 	return ev;
 }
