@@ -99,7 +99,13 @@ static int parse_line(const char *buf, size_t len, const char *field, struct wd_
 	if (rc)
 		goto out;
 	s->tricky = json_is_true(json_object_get(o, "tricky_benign"));
-	s->split = wd_split_of(s->id ? s->id : s->text);
+	json_t *g = json_object_get(o, "group");
+	if (g && !json_is_string(g)) {
+		snprintf(err, errlen, "%s:%zu: \"group\" must be a string", path, line);
+		rc = WD_EINVAL;
+		goto out;
+	}
+	s->split = wd_split_of(g ? json_string_value(g) : s->id ? s->id : s->text);
 out:
 	json_decref(o);
 	return rc;

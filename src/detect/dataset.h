@@ -2,8 +2,9 @@
  * "label", and optionally "id", "category", "source", "tricky_benign", "system_prompt" (the
  * system message the text was sent under, as in CyberSecEval's prompt injections; the shape of
  * ../shared/datasets). Records split deterministically into train / validation / test by a hash
- * of their id (or of their text when there is no id), so `warden train` and `warden eval` agree
- * on the held-out part without copying any data. */
+ * of their "group" (records sharing one, such as one task asked in several phrasings, stay in one
+ * split), else of their id, else of their text, so `warden train` and `warden eval` agree on the
+ * held-out part without copying any data. */
 #ifndef WD_DETECT_DATASET_H
 #define WD_DETECT_DATASET_H
 
@@ -24,7 +25,7 @@ struct wd_sample {
  * are refused with "path:line: ..." in err. */
 int wd_dataset_load(const char *spec, struct wd_sample **v, size_t *n, char *err, size_t errlen);
 void wd_dataset_free(struct wd_sample *v, size_t n);
-/* The split of a record with this id (or text). */
+/* The split of a record with this group (or id, or text). */
 enum wd_split wd_split_of(const char *key);
 
 #endif

@@ -352,14 +352,15 @@ TEST(dataset_load)
 	                "\"category\": \"c1\", \"source\": \"s\", \"tricky_benign\": true}\n"
 	                "\n"
 	                "{\"text\": \"no id here\", \"label\": null, \"extra\": [1, 2]}\r\n"
-	                "{\"id\": \"x-3\", \"text\": \"caf\\u00e9\", \"label\": \"harmful\"}";
+	                "{\"id\": \"x-3\", \"text\": \"caf\\u00e9\", \"label\": \"harmful\"}\n"
+	                "{\"id\": \"x-4\", \"text\": \"one task\", \"group\": \"task-7\"}";
 	write_file(tmp("a.jsonl"), a, strlen(a));
 	struct wd_sample *v = NULL;
 	size_t n = 0;
 	char err[256] = "";
 	CHECK_EQ_INT(wd_dataset_load(tmp("a.jsonl"), &v, &n, err, sizeof err), 0);
-	CHECK_EQ_INT(n, 3);
-	if (n == 3) {
+	CHECK_EQ_INT(n, 4);
+	if (n == 4) {
 		CHECK_STR(v[0].id, "x-1");
 		CHECK_STR(v[0].text, "hello");
 		CHECK_STR(v[0].label, "benign");
@@ -371,6 +372,8 @@ TEST(dataset_load)
 		CHECK_EQ_INT(v[1].tricky, 0);
 		CHECK_EQ_INT(v[1].split, wd_split_of("no id here"));
 		CHECK_STR(v[2].text, "caf\xc3\xa9");
+		/* A group is the split key: its records stay in one split whatever their ids. */
+		CHECK_EQ_INT(v[3].split, wd_split_of("task-7"));
 	}
 	/* Appends, and grows past the first allocation. */
 	FILE *fp = fopen(tmp("big.jsonl"), "w");
@@ -378,10 +381,10 @@ TEST(dataset_load)
 		fprintf(fp, "{\"id\": \"b%d\", \"text\": \"t%d\", \"label\": \"benign\"}\n", i, i);
 	fclose(fp);
 	CHECK_EQ_INT(wd_dataset_load(tmp("big.jsonl"), &v, &n, err, sizeof err), 0);
-	CHECK_EQ_INT(n, 103);
-	if (n == 103) {
+	CHECK_EQ_INT(n, 104);
+	if (n == 104) {
 		CHECK_STR(v[0].id, "x-1");
-		CHECK_STR(v[102].text, "t99");
+		CHECK_STR(v[103].text, "t99");
 	}
 	wd_dataset_free(v, n);
 	/* PATH@FIELD takes the text from another field; a record without it is refused. */
@@ -437,6 +440,9 @@ TEST(dataset_errors)
 	load_fails(s4, strlen(s4), WD_EINVAL, want);
 	snprintf(want, sizeof want, "%s:1: want a JSON object", tmp("bad.jsonl"));
 	load_fails("[1, 2]\n", 7, WD_EINVAL, want);
+	snprintf(want, sizeof want, "%s:1: \"group\" must be a string", tmp("bad.jsonl"));
+	const char *s5 = "{\"text\": \"a\", \"group\": 7}\n";
+	load_fails(s5, strlen(s5), WD_EINVAL, want);
 	/* A line over 1 MiB. */
 	size_t big = (1u << 20) + 100;
 	char *p = malloc(big);
