@@ -143,6 +143,11 @@ $(BUILD)/answers.jsonl: $(DATA)/xstest-completions/xstest_completions.jsonl
 # Harmful requests and their benign twins on the same topics, written for warden (S1-S14; 360
 # pairs): the model learns intent apart from topic. Its test split is reported on its own below.
 CONTRAST := tests/data/harm_contrast.jsonl
+# Everyday tasks ("repot an orchid", "enable audit logging on PostgreSQL") asked in the how-to
+# frames of the public harmful sets ("Give detailed step-by-step instructions for how to ..."):
+# without them the model blocked a third of such requests on the frame alone. Written for warden,
+# two phrasings per task, split by task ("group"); its test split is reported on its own below.
+HOWTO := tests/data/benign_howto.jsonl
 
 # Code and coding instructions: neither harmful requests (without them the harm model blocked 13%
 # of warden's questions with code in them: Dockerfiles, SQL, git) nor attacks.
@@ -152,7 +157,7 @@ CODE := $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
 
 # More that is not a jailbreak, for the jailbreak model: requests with no attack in them
 # (xstest), code and coding instructions, model answers (technical text is not an attack).
-JB_BENIGN := $(DATA)/xstest/xstest.jsonl $(CODE) $(DATA)/xstest-completions/xstest_completions.jsonl
+JB_BENIGN := $(DATA)/xstest/xstest.jsonl $(CODE) $(DATA)/xstest-completions/xstest_completions.jsonl $(HOWTO)
 
 # The character LM learns fluent text (benign and harmful requests alike) and code: GCG suffixes
 # are neither.
@@ -168,7 +173,7 @@ CHARLM_FLUENT := $(DATA)/advbench/advbench_behaviors.jsonl $(DATA)/harmbench/har
 
 # Rebuilds the committed model files from the public data (train split only; deterministic).
 models: $(BUILD)/warden $(BUILD)/answers.jsonl
-	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN) $(HARM_MORE) $(CODE) $(CONTRAST),--data $(f)) \
+	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN) $(HARM_MORE) $(CODE) $(CONTRAST) $(HOWTO),--data $(f)) \
 		--map insecure_code=benign --map secure_code=benign \
 		--classes benign,harmful --balance --l1 --c 32 --lexicon --out conf/models/harm.model
 	$(BUILD)/warden train $(foreach f,$(ATTACKS) $(BENIGN) $(JB_BENIGN),--data $(f)) \
@@ -235,6 +240,8 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)
 	$(EVAL) --checker harm+rules-whole --data $(BUILD)/hidden.jsonl --positive harmful --negative benign
 	@echo "Harmful requests and their benign twins (warden's own contrast pairs, test split):"
 	$(EVAL) --checker harm,harm+rules,badwords --data $(CONTRAST) --positive harmful --negative benign
+	@echo "Everyday tasks asked in the harmful sets' how-to frames (warden's own, test split):"
+	$(EVAL) --checker harm,harm+rules,badwords --data $(HOWTO) --positive harmful --negative benign
 	@echo "Benign questions under system prompts that guard a secret, name passwords, or carry"
 	@echo "retrieved text (warden's own, all records; two ask about passwords under a guarded one):"
 	$(EVAL) --checker jailbreak,jb-keywords --split all --data tests/data/system_prompts_benign.jsonl \

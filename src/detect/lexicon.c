@@ -78,10 +78,14 @@ static const char *const words[WD_LEX_NCLASS] = {
     [WD_LEX_WEAPON] = "bomb bombs explosive explosives gun guns firearm firearms rifle pistol "
                       "grenade weapon weapons ammunition ammo detonator ied napalm thermite "
                       "molotov sarin ricin anthrax toxin toxins nerve bioweapon "
-                      "pathogen virus uranium plutonium chemical silencer",
+                      "pathogen virus uranium plutonium chemical silencer strychnine cyanide "
+                      "arsenic thallium vx tabun soman novichok phosgene mustard botulinum abrin "
+                      "tetrodotoxin anfo tatp petn rdx semtex c4 tnt nitroglycerin gunpowder "
+                      "shrapnel pipe suppressor agent agents nuclear dirty",
     [WD_LEX_DRUG] = "meth methamphetamine cocaine crack heroin fentanyl drugs drug lsd mdma "
                     "ecstasy opioids opioid ketamine amphetamine pills oxycodone xanax "
-                    "marijuana cannabis weed psilocybin ghb",
+                    "marijuana cannabis weed psilocybin ghb dmt pcp carfentanil morphine "
+                    "mescaline crystal narcotics rohypnol roofies benzodiazepines",
     [WD_LEX_PRIVATE] = "records history password passwords address addresses ssn beliefs "
                        "diagnosis location whereabouts browsing salary credit card cards bank "
                        "account accounts medical email emails phone number messages texts dms "
