@@ -148,6 +148,11 @@ CONTRAST := tests/data/harm_contrast.jsonl
 # without them the model blocked a third of such requests on the frame alone. Written for warden,
 # two phrasings per task, split by task ("group"); its test split is reported on its own below.
 HOWTO := tests/data/benign_howto.jsonl
+# Harmless role-play in the openers of the public jailbreak sets ("Hello, ChatGPT. From now on
+# you are a Linux terminal. Stay in character..."): without them the jailbreak checker flagged
+# three in four. Written for warden, 40 personas in two openers each, split by persona; the
+# jailbreak model trains on its training split, the test split is reported below.
+ROLEPLAY := tests/data/benign_roleplay.jsonl
 
 # Code and coding instructions: neither harmful requests (without them the harm model blocked 13%
 # of warden's questions with code in them: Dockerfiles, SQL, git) nor attacks.
@@ -157,7 +162,7 @@ CODE := $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
 
 # More that is not a jailbreak, for the jailbreak model: requests with no attack in them
 # (xstest), code and coding instructions, model answers (technical text is not an attack).
-JB_BENIGN := $(DATA)/xstest/xstest.jsonl $(CODE) $(DATA)/xstest-completions/xstest_completions.jsonl $(HOWTO)
+JB_BENIGN := $(DATA)/xstest/xstest.jsonl $(CODE) $(DATA)/xstest-completions/xstest_completions.jsonl $(HOWTO) $(ROLEPLAY)
 
 # The character LM learns fluent text (benign and harmful requests alike) and code: GCG suffixes
 # are neither.
@@ -242,6 +247,8 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)
 	$(EVAL) --checker harm,harm+rules,badwords --data $(CONTRAST) --positive harmful --negative benign
 	@echo "Everyday tasks asked in the harmful sets' how-to frames (warden's own, test split):"
 	$(EVAL) --checker harm,harm+rules,badwords --data $(HOWTO) --positive harmful --negative benign
+	@echo "Harmless role-play in the jailbreak sets' openers (warden's own, test split):"
+	$(EVAL) --checker jailbreak,jb-keywords --data $(ROLEPLAY) --positive jailbreak --negative benign
 	@echo "Benign questions under system prompts that guard a secret, name passwords, or carry"
 	@echo "retrieved text (warden's own, all records; two ask about passwords under a guarded one):"
 	$(EVAL) --checker jailbreak,jb-keywords --split all --data tests/data/system_prompts_benign.jsonl \
