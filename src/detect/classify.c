@@ -290,8 +290,10 @@ static double logit(double p)
 
 /* The last text this thread prepared (normalised, its words counted, featurised per feature
  * set as models ask). The harm and jailbreak checkers usually score the same turn one after the
- * other, so the second finds it here. Exact: the raw bytes are compared. Freed when the thread
- * exits. */
+ * other, so the second finds it here. Exact: the raw bytes are compared. A second slot holds
+ * what wd_classify_argmax reads when it is not that text (the harm checker's category model on
+ * the window that decided), so the turn stays cached for the jailbreak checker. Freed when the
+ * thread exits. */
 #define FEATURE_SETS 2 /* 0 and WD_FEATURES_LEXICON */
 struct prepared {
 	struct wd_buf raw, norm;
@@ -308,22 +310,26 @@ struct prepared {
 	int valid;
 };
 
-static __thread struct prepared *cache;
+enum { SLOT_MAIN, SLOT_ASIDE, SLOTS };
+static __thread struct prepared *cache; /* SLOTS of them */
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
 static void free_prepared(void *arg)
 {
-	struct prepared *p = arg;
-	wd_buf_free(&p->raw);
-	wd_buf_free(&p->norm);
-	wd_buf_free(&p->hidden);
-	wd_buf_free(&p->flat);
-	for (int i = 0; i < FEATURE_SETS; i++)
-		wd_features_free(&p->f[i]);
-	wd_features_free(&p->window);
-	wd_feature_keys_free(&p->keys);
-	free(p);
+	struct prepared *slots = arg;
+	for (int s = 0; s < SLOTS; s++) {
+		struct prepared *p = &slots[s];
+		wd_buf_free(&p->raw);
+		wd_buf_free(&p->norm);
+		wd_buf_free(&p->hidden);
+		wd_buf_free(&p->flat);
+		for (int i = 0; i < FEATURE_SETS; i++)
+			wd_features_free(&p->f[i]);
+		wd_features_free(&p->window);
+		wd_feature_keys_free(&p->keys);
+	}
+	free(slots);
 }
 
 static void make_cache_key(void)
@@ -331,26 +337,35 @@ static void make_cache_key(void)
 	pthread_key_create(&cache_key, free_prepared);
 }
 
-/* text[0..len) normalised and its words counted, from the cache or made now (features come
- * later, per model: features_for). NULL on error (*rc). */
-static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, int *rc)
+/* Whether slot p holds text[0..len) prepared for max_bytes. */
+static int holds(const struct prepared *p, const char *text, size_t len, size_t max_bytes)
+{
+	return p->valid && p->max_bytes == max_bytes && p->raw.len == len &&
+	       (len == 0 || memcmp(p->raw.data, text, len) == 0);
+}
+
+/* text[0..len) normalised and its words counted in cache slot `slot`, as it is or made now
+ * (features come later, per model: features_for). NULL on error (*rc). */
+static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, int slot,
+                                int *rc)
 {
 	if (!cache) {
-		cache = calloc(1, sizeof *cache);
+		cache = calloc(SLOTS, sizeof *cache);
 		if (!cache) {
 			*rc = WD_ENOMEM;
 			return NULL;
 		}
-		for (int i = 0; i < FEATURE_SETS; i++)
-			wd_features_init(&cache->f[i]);
-		wd_features_init(&cache->window);
-		wd_feature_keys_init(&cache->keys);
+		for (int s = 0; s < SLOTS; s++) {
+			for (int i = 0; i < FEATURE_SETS; i++)
+				wd_features_init(&cache[s].f[i]);
+			wd_features_init(&cache[s].window);
+			wd_feature_keys_init(&cache[s].keys);
+		}
 		pthread_once(&cache_once, make_cache_key);
 		pthread_setspecific(cache_key, cache);
 	}
-	struct prepared *p = cache;
-	if (p->valid && p->max_bytes == max_bytes && p->raw.len == len &&
-	    (len == 0 || memcmp(p->raw.data, text, len) == 0))
+	struct prepared *p = &cache[slot];
+	if (holds(p, text, len, max_bytes))
 		return p;
 	p->valid = 0;
 	if (p->max_bytes == max_bytes) { /* keep the storage: this is the per-request path */
@@ -608,7 +623,7 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 	if (len > c->max_bytes)
 		len = c->max_bytes;
 	int rc = WD_OK;
-	struct prepared *p = prepare(text, len, c->max_bytes, &rc);
+	struct prepared *p = prepare(text, len, c->max_bytes, SLOT_MAIN, &rc);
 	if (!p)
 		return rc;
 	const struct wd_features *f = NULL;
@@ -633,9 +648,11 @@ int wd_classify_argmax(const struct wd_linear *m, const char *text, size_t len, 
 		return WD_EINVAL;
 	if (len > max_bytes)
 		len = max_bytes;
-	/* usually the text wd_classify just scored: its features are in the cache */
+	/* usually the text wd_classify just scored: its features are in the cache; else (a window)
+	 * it is prepared aside, and the scored text stays cached */
 	int rc = WD_OK;
-	struct prepared *p = prepare(text, len, max_bytes, &rc);
+	int slot = cache && holds(&cache[SLOT_MAIN], text, len, max_bytes) ? SLOT_MAIN : SLOT_ASIDE;
+	struct prepared *p = prepare(text, len, max_bytes, slot, &rc);
 	if (!p)
 		return rc;
 	const struct wd_features *f = features_for(p, m, &rc);

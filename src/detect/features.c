@@ -5,8 +5,8 @@
  * with the word before it, and the character 3- and 4-grams of " word " (5-grams, measured,
  * added a quarter of the cost and nothing to the models' quality). Every feature is a
  * 32-bit FNV-1a hash seeded by its kind, xor-folded to WD_FEATURE_BITS bits. The raw indices are
- * written to f->idx, radix-sorted (two 10-bit passes, the rest of f->idx as scratch, so a
- * warmed-up wd_features allocates nothing), then runs of equal indices become one feature with
+ * written to f->idx, radix-sorted (two 10-bit passes, or three 7-bit ones for fewer than 1536
+ * keys; the rest of f->idx as scratch, so a warmed-up wd_features allocates nothing), then runs of equal indices become one feature with
  * value 1 + ln(count), and the vector is L2-normalised.
  *
  * With WD_FEATURES_LEXICON, each sentence (ended by . ? ! ; : or a newline) also gives intent ×
@@ -259,36 +259,57 @@ static size_t hash_all(const unsigned char *t, size_t len, unsigned opts, uint32
 	return (size_t)(out - keys);
 }
 
-/* One LSD radix pass: a[0..n) into out by the 10-bit digit at shift; count holds the digit
- * histogram and becomes the offsets. Defined for 16-bit counters (when n allows: the tables
- * stay small and warm) and 32-bit ones. */
+/* One LSD radix pass: a[0..n) into out by the digit of `size` values (a power of two) at shift;
+ * count holds the digit histogram and becomes the offsets. Defined for 16-bit counters (when n
+ * allows: the tables stay small and warm) and 32-bit ones. */
 #define DEFINE_RADIX_PASS(NAME, COUNT)                                                             \
-	static void NAME(const uint32_t *a, uint32_t *out, size_t n, COUNT *count, unsigned shift) \
+	static void NAME(const uint32_t *a, uint32_t *out, size_t n, COUNT *count, unsigned shift, \
+	                 size_t size)                                                              \
 	{                                                                                          \
 		COUNT sum = 0;                                                                     \
-		for (size_t b = 0; b < RADIX_SIZE; b++) {                                          \
+		for (size_t b = 0; b < size; b++) {                                                \
 			COUNT c = count[b];                                                        \
 			count[b] = sum;                                                            \
 			sum = (COUNT)(sum + c);                                                    \
 		}                                                                                  \
 		for (size_t k = 0; k < n; k++)                                                     \
-			out[count[(a[k] >> shift) & RADIX_MASK]++] = a[k];                         \
+			out[count[(a[k] >> shift) & (size - 1)]++] = a[k];                         \
 	}
 
 DEFINE_RADIX_PASS(radix_pass16, uint16_t)
 DEFINE_RADIX_PASS(radix_pass32, uint32_t)
 
+/* Below this many keys, three 7-bit passes (tables of 128) beat two 10-bit ones (of 1024): each
+ * pass clears and sums its table, and a window's few hundred keys are fewer than the table. */
+#define RADIX_SMALL 1536
+#define SMALL_BITS  7
+#define SMALL_SIZE  (1u << SMALL_BITS)
+_Static_assert(3 * SMALL_BITS >= WD_FEATURE_BITS, "three small passes cover a key");
+
 /* LSD radix sort of a[0..n) on 20-bit keys, tmp (n) as scratch; the result is in a. */
 static void radix_sort(uint32_t *a, uint32_t *tmp, size_t n)
 {
+	if (n < RADIX_SMALL) {
+		uint16_t c0[SMALL_SIZE] = {0}, c1[SMALL_SIZE] = {0}, c2[SMALL_SIZE] = {0};
+		for (size_t k = 0; k < n; k++) {
+			c0[a[k] & (SMALL_SIZE - 1)]++;
+			c1[(a[k] >> SMALL_BITS) & (SMALL_SIZE - 1)]++;
+			c2[a[k] >> 2 * SMALL_BITS]++;
+		}
+		radix_pass16(a, tmp, n, c0, 0, SMALL_SIZE);
+		radix_pass16(tmp, a, n, c1, SMALL_BITS, SMALL_SIZE);
+		radix_pass16(a, tmp, n, c2, 2 * SMALL_BITS, SMALL_SIZE);
+		memcpy(a, tmp, n * sizeof *a);
+		return;
+	}
 	if (n < 65536) {
 		uint16_t lo[RADIX_SIZE] = {0}, hi[RADIX_SIZE] = {0};
 		for (size_t k = 0; k < n; k++) {
 			lo[a[k] & RADIX_MASK]++;
 			hi[a[k] >> RADIX_BITS]++;
 		}
-		radix_pass16(a, tmp, n, lo, 0);
-		radix_pass16(tmp, a, n, hi, RADIX_BITS);
+		radix_pass16(a, tmp, n, lo, 0, RADIX_SIZE);
+		radix_pass16(tmp, a, n, hi, RADIX_BITS, RADIX_SIZE);
 		return;
 	}
 	uint32_t lo[RADIX_SIZE] = {0}, hi[RADIX_SIZE] = {0};
@@ -296,8 +317,8 @@ static void radix_sort(uint32_t *a, uint32_t *tmp, size_t n)
 		lo[a[k] & RADIX_MASK]++;
 		hi[a[k] >> RADIX_BITS]++;
 	}
-	radix_pass32(a, tmp, n, lo, 0);
-	radix_pass32(tmp, a, n, hi, RADIX_BITS);
+	radix_pass32(a, tmp, n, lo, 0, RADIX_SIZE);
+	radix_pass32(tmp, a, n, hi, RADIX_BITS, RADIX_SIZE);
 }
 
 static void insertion_sort(uint32_t *a, size_t n)
