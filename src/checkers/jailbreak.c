@@ -53,12 +53,6 @@
 #define CHARLM_SPAN           4.0 /* bits above the threshold that score 1 */
 #define CHARLM_TAIL           512 /* bytes scored: a GCG suffix ends the prompt (~35 us per KB) */
 #define GUARDED_SECRET_SCORE  0.9
-/* User turns longer than this are read by the rule packs whatever the model says: a short
- * jailbreak after pasted text dilutes in the model's score (a DAN request after 0.5 KB of an
- * encyclopaedia article scores 1.0, after 1 KB 0.43, after 2 KB 0). On make eval's jailbreak
- * table: 0.919 recall at 4.8% false positives, against 0.914 at 5.0% without (and 0.914 at 5.0%
- * with every user turn read); about 20 us per KB of such turns. */
-#define JAILBREAK_RULES_ALWAYS 1024
 /* A suffix ends the prompt: a window followed by at least CHARLM_TAIL_FLUENT bytes whose own
  * worst window costs under CHARLM_FLUENT_BITS is text the user asks about (code, data: "grep -rlE
  * 'error|warn' --include='*.log' var/ | wc -l — does this count files or lines?"). Chosen on 300
@@ -162,6 +156,8 @@ static int jailbreak_init(const json_t *conf, void **self, char **err)
 	rc = wd_classifier_load(&j->c, tc.model, "attack", tc.rules,
 	                        (1u << WD_RULE_JAILBREAK) | (1u << WD_RULE_INJECTION), tc.max_bytes,
 	                        why, sizeof why);
+	if (rc == WD_OK && tc.rules && tc.model)
+		rc = wd_classifier_load_strong(&j->c, tc.rules, why, sizeof why);
 	if (rc) {
 		*err = strdup(why);
 		goto out;
@@ -176,16 +172,19 @@ out:
 	return rc;
 }
 
-/* Scores text; keeps it in v when it beats what v holds. Data (what the user did not write:
- * tool output, retrieved text) and long user turns (JAILBREAK_RULES_ALWAYS) are read by the rule
- * packs whatever the model says: a planted instruction is a sentence in a long page, diluted in
- * the model's score. */
+/* Scores text; keeps it in v when it beats what v holds. The rule packs read every text
+ * whatever the model says: a planted instruction, or a jailbreak after pasted text, dilutes in
+ * the model's score ("ignore all previous instructions and..." after 300 bytes of an
+ * encyclopaedia article: 0.12). In data (what the user did not write: tool output, retrieved
+ * text) every rule counts; in the user's turns, where the model finds nothing, only the strong
+ * ones (detect/classify.h WD_RULES_STRONG), as role-play uses the weak ones' phrases. About 10 us
+ * per KB. */
 static int consider(const struct jailbreak *j, const char *text, size_t len, const char *fallback,
                     const char *scope, int data, struct wd_verdict *v)
 {
 	struct wd_classification c;
 	struct wd_classifier cl = j->c;
-	cl.rules_always = data;
+	cl.rules_always = data ? WD_RULES_ALL : WD_RULES_STRONG;
 	int rc = wd_classify(&cl, text, len, &c);
 	if (rc || c.score <= v->score)
 		return rc;
@@ -480,8 +479,7 @@ static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
 	wd_buf_init(&tool, j->c.max_bytes);
 	int rc = wd_textconf_user_turns(x, j->turns, &text);
 	if ((rc == WD_OK || rc == WD_ETOOBIG) && text.len)
-		rc = consider(j, text.data, text.len, "jailbreak.other", "user",
-		              text.len > JAILBREAK_RULES_ALWAYS, v);
+		rc = consider(j, text.data, text.len, "jailbreak.other", "user", 0, v);
 	else if (rc == WD_ETOOBIG)
 		rc = WD_OK;
 	/* what tools and functions returned, and retrieved text in system messages: injection,

@@ -133,10 +133,24 @@ int wd_classifier_load(struct wd_classifier *c, const char *model, const char *p
 	return WD_OK;
 }
 
+int wd_classifier_load_strong(struct wd_classifier *c, const char *rules_dir, char *err,
+                              size_t errlen)
+{
+	/* packs without a strong rule of these kinds leave it NULL: the scan reads them all */
+	for (size_t i = 0; c->rules && i < wd_matcher_rule_count(c->rules); i++) {
+		const struct wd_rule *r = wd_matcher_rule(c->rules, i);
+		if ((c->kinds & (1u << r->kind)) && r->weight >= WD_RULE_STRONG_WEIGHT)
+			return rules_get(rules_dir, c->kinds | WD_RULE_STRONG_ONLY, &c->strong, err,
+			                 errlen);
+	}
+	return WD_OK;
+}
+
 void wd_classifier_free(struct wd_classifier *c)
 {
 	wd_linear_free(c->model);
 	rules_put(c->rules);
+	rules_put(c->strong);
 	memset(c, 0, sizeof *c);
 }
 
@@ -480,19 +494,23 @@ static int score(const struct wd_classifier *c, struct prepared *p, const struct
 	 * model clears is not scanned, which keeps the common case fast. The model's own
 	 * probability decides, before the priors for short or foreign text, and text in another
 	 * language is always scanned: the model cannot clear what it cannot read. */
-	if (c->rules && (!c->model || c->rules_always || raw >= gate || foreign)) {
-		size_t max = wd_matcher_rule_count(c->rules), n = 0;
+	const int asked = !c->model || raw >= gate || foreign;
+	if (c->rules && (asked || c->rules_always)) {
+		const int strong = !asked && c->rules_always == WD_RULES_STRONG;
+		const double least = strong ? WD_RULE_STRONG_WEIGHT : -HUGE_VAL;
+		const struct wd_matcher *rules = strong && c->strong ? c->strong : c->rules;
+		size_t max = wd_matcher_rule_count(rules), n = 0;
 		struct wd_rule_hit hits[256];
 		const char *t = flat_text(p);
 		if (!t)
 			return WD_ENOMEM;
-		int rc = wd_matcher_scan(c->rules, t + at, len, hits, max < 256 ? max : 256, &n);
+		int rc = wd_matcher_scan(rules, t + at, len, hits, max < 256 ? max : 256, &n);
 		if (rc)
 			return rc;
 		double best = 0;
 		for (size_t i = 0; i < n; i++) {
 			const struct wd_rule *r = hits[i].rule;
-			if (!(c->kinds & (1u << r->kind)))
+			if (!(c->kinds & (1u << r->kind)) || r->weight < least)
 				continue;
 			out->rules += r->weight;
 			if (out->nhits < sizeof out->hits / sizeof out->hits[0])

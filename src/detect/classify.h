@@ -39,10 +39,21 @@ struct wd_classifier {
 	 * window's log-odds less window_discount count when they beat the whole text's: a sentence
 	 * read out of its context says less. 0: off. */
 	double window_discount;
-	/* 1: the rule packs read every text, not only what the model finds suspicious (the
-	 * jailbreak checker's tool output, retrieved text and long user turns, where a planted
-	 * instruction dilutes in the model's score). */
+	/* Whether the rule packs read every text, not only what the model finds suspicious (where
+	 * a planted instruction or a jailbreak after pasted text dilutes in the model's score):
+	 * 0, or one of enum wd_rules_always. */
 	int rules_always;
+	struct wd_matcher *strong; /* the strong rules of rules (wd_classifier_load_strong), or NULL */
+};
+
+enum wd_rules_always {
+	/* every rule counts whatever the model says (the jailbreak checker's tool output and
+	 * retrieved text: instructions there are attacks) */
+	WD_RULES_ALL = 1,
+	/* where the model finds nothing, only the strong rules count (matcher.h
+	 * WD_RULE_STRONG_ONLY), read from `strong` when it is loaded (user turns: role-play uses
+	 * the weak ones' phrases) */
+	WD_RULES_STRONG = 2,
 };
 
 #define WD_CLASSIFY_WINDOW        160
@@ -71,6 +82,10 @@ struct wd_classification {
 int wd_classifier_load(struct wd_classifier *c, const char *model, const char *positive,
                        const char *rules_dir, unsigned kinds, size_t max_bytes, char *err,
                        size_t errlen);
+/* Also compiles the strong rules of rules_dir apart (c->strong), for WD_RULES_STRONG: a text the
+ * model finds nothing in is scanned for them alone, in half the time. */
+int wd_classifier_load_strong(struct wd_classifier *c, const char *rules_dir, char *err,
+                              size_t errlen);
 void wd_classifier_free(struct wd_classifier *c);
 /* The most probable class of a multi-class model (e.g. a category model) for text, into out. */
 int wd_classify_argmax(const struct wd_linear *m, const char *text, size_t len, size_t max_bytes,

@@ -197,7 +197,8 @@ static int load_rule(struct wd_matcher *m, const struct wd_conf *c, const json_t
 		free(info);
 		if (empty)
 			return rule_err(err, errlen, where, i, sub, "matches the empty string");
-		if (!(m->kinds & (1u << rule->kind)))
+		if (!(m->kinds & (1u << rule->kind)) ||
+		    ((m->kinds & WD_RULE_STRONG_ONLY) && rule->weight < WD_RULE_STRONG_WEIGHT))
 			continue; /* checked, not compiled */
 		int rc = add_pattern(m, json_string_value(re), m->nrules - 1);
 		if (rc)

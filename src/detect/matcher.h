@@ -49,9 +49,15 @@ struct wd_matcher;
 
 /* Every kind (bit 1 << wd_rule_kind for each). */
 #define WD_RULE_KINDS_ALL 0x1Fu
+/* With the kinds: only the rules of weight WD_RULE_STRONG_WEIGHT and more, the phrases that
+ * almost only occur in attacks ("ignore all previous instructions"), not those ordinary prompts
+ * also use ("stay in character"): about half the rules, scanned in half the time. */
+#define WD_RULE_STRONG_ONLY   (1u << 31)
+#define WD_RULE_STRONG_WEIGHT 2.0
 
 /* Loads the rule files paths[0..n) (YAML, read with wd_conf_load) and compiles the patterns of
- * the rules of the kinds in the mask kinds (bit 1 << wd_rule_kind): a scan costs by what it
+ * the rules of the kinds in the mask kinds (bit 1 << wd_rule_kind; with WD_RULE_STRONG_ONLY, of
+ * those only the strong ones): a scan costs by what it
  * compiled (the harm kinds alone scan a 160-byte text in half the time of all five). Every rule
  * is checked, whatever its kind. On error returns WD_EINVAL (bad file, bad rule, pattern
  * vectorscan refuses, no rule of those kinds), WD_EIO or WD_ENOMEM, with
