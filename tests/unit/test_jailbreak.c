@@ -165,9 +165,9 @@ TEST(user_turns_meet_the_strong_rules)
 				n += (size_t)snprintf(text + n, sizeof text - n, "%s", para);
 			snprintf(text + n, sizeof text - n, "%s", attacks[a]);
 			double s = user_turn_score(self, text, cat, sizeof cat);
-			if (s <= 0.9)
+			if (s <= 0.7) /* well over the default threshold (0.41) */
 				fprintf(stderr, "  %zu after %d paragraphs: %.3f\n", a, paras, s);
-			CHECK(s > 0.9);
+			CHECK(s > 0.7);
 		}
 	}
 	/* role-play: "stay in character" is a weak rule, and the model finds nothing (counted, it
