@@ -217,10 +217,24 @@ $(BUILD)/hidden.jsonl: tests/eval/hidden.jq $(DATA)/dolly-sensitive-benign/dolly
 		$(HIDDEN_SRC)
 	jq -c -n --slurpfile d $(DATA)/dolly-sensitive-benign/dolly_sensitive_benign_dev.jsonl \
 		-f tests/eval/hidden.jq $(HIDDEN_SRC) > $@
+# Short jailbreaks (under 400 characters) and the benign requests above, in documents the same way:
+# what a jailbreak after pasted text does to the jailbreak checker, and what a question about a
+# pasted document does.
+$(BUILD)/jb_short.jsonl: $(DATA)/jailbreak-llms-in-the-wild/jailbreak_prompts.jsonl
+	@mkdir -p $(BUILD)
+	jq -c 'select(.label == "jailbreak" and (.text | length) < 400)' $< > $@
+PADDED_SRC := $(BUILD)/jb_short.jsonl $(BUILD)/xstest_safe.jsonl \
+	$(DATA)/mt-bench-questions/mt_bench_questions.jsonl \
+	$(DATA)/wildguard-benign-injecguard/wildguard_benign.jsonl
+$(BUILD)/padded.jsonl: tests/eval/hidden.jq $(DATA)/dolly-sensitive-benign/dolly_sensitive_benign_dev.jsonl \
+		$(PADDED_SRC)
+	jq -c -n --slurpfile d $(DATA)/dolly-sensitive-benign/dolly_sensitive_benign_dev.jsonl \
+		-f tests/eval/hidden.jq $(PADDED_SRC) > $@
 # The jailbreak table's benign side is the same as the harm table's (its harmful requests are
 # neither jailbreaks nor benign, and are left out).
 JB_EVAL_BENIGN := $(BENIGN) $(BUILD)/xstest_safe.jsonl $(DATA)/jailbreakbench/jbb_behaviors_dev.jsonl
-eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)/hidden.jsonl
+eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)/hidden.jsonl \
+		$(BUILD)/padded.jsonl
 	$(EVAL) --checker harm,harm+rules --target-fpr 0.05 \
 		$(foreach f,$(HARM_EVAL) $(BENIGN),--data $(f)) --positive harmful --negative benign
 	$(EVAL) --checker badwords $(foreach f,$(HARM_EVAL) $(BENIGN),--data $(f)) \
@@ -243,6 +257,9 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)
 	@echo "Requests hidden in a document (generated from the test split; windows on, then off):"
 	$(EVAL) --checker harm,harm+rules,badwords --data $(BUILD)/hidden.jsonl --positive harmful --negative benign
 	$(EVAL) --checker harm+rules-whole --data $(BUILD)/hidden.jsonl --positive harmful --negative benign
+	@echo "Short jailbreaks and benign requests in a document (generated from the test split):"
+	$(EVAL) --checker jailbreak,jb-keywords --data $(BUILD)/padded.jsonl --positive jailbreak \
+		--negative benign
 	@echo "Harmful requests and their benign twins (warden's own contrast pairs, test split):"
 	$(EVAL) --checker harm,harm+rules,badwords --data $(CONTRAST) --positive harmful --negative benign
 	@echo "Everyday tasks asked in the harmful sets' how-to frames (warden's own, test split):"
