@@ -360,8 +360,7 @@ static int holds(const struct prepared *p, const char *text, size_t len, size_t 
 
 /* text[0..len) normalised and its words counted in cache slot `slot`, as it is or made now
  * (features come later, per model: features_for). NULL on error (*rc). */
-static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, int slot,
-                                int *rc)
+static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, int slot, int *rc)
 {
 	if (!cache) {
 		cache = calloc(SLOTS, sizeof *cache);

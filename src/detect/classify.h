@@ -43,7 +43,8 @@ struct wd_classifier {
 	 * a planted instruction or a jailbreak after pasted text dilutes in the model's score):
 	 * 0, or one of enum wd_rules_always. */
 	int rules_always;
-	struct wd_matcher *strong; /* the strong rules of rules (wd_classifier_load_strong), or NULL */
+	struct wd_matcher
+	    *strong; /* the strong rules of rules (wd_classifier_load_strong), or NULL */
 };
 
 enum wd_rules_always {

@@ -6,8 +6,8 @@
  * added a quarter of the cost and nothing to the models' quality). Every feature is a
  * 32-bit FNV-1a hash seeded by its kind, xor-folded to WD_FEATURE_BITS bits. The raw indices are
  * written to f->idx, radix-sorted (two 10-bit passes, or three 7-bit ones for fewer than 1536
- * keys; the rest of f->idx as scratch, so a warmed-up wd_features allocates nothing), then runs of equal indices become one feature with
- * value 1 + ln(count), and the vector is L2-normalised.
+ * keys; the rest of f->idx as scratch, so a warmed-up wd_features allocates nothing), then runs of
+ * equal indices become one feature with value 1 + ln(count), and the vector is L2-normalised.
  *
  * With WD_FEATURES_LEXICON, each sentence (ended by . ? ! ; : or a newline) also gives intent ×
  * target features from the word classes of detect/lexicon: each class met, each pair of classes met

@@ -93,11 +93,11 @@ TEST(cache_gives_fresh_results)
 			/* the category model left the scored text in the cache: still the same */
 			CHECK_EQ_INT(wd_classify(&c, texts[k], strlen(texts[k]), &again), 0);
 			CHECK(again.score == first[k].score);
-			/* on another text (the window that decided) it reads that text aside: right,
-			 * and the scored text is still the cached one */
+			/* on another text (the window that decided) it reads that text aside:
+			 * right, and the scored text is still the cached one */
 			const char *other = texts[(k + 1) % n];
-			CHECK_EQ_INT(wd_classify_argmax(cat, other, strlen(other), 16384, a, sizeof a),
-			             0);
+			CHECK_EQ_INT(
+			    wd_classify_argmax(cat, other, strlen(other), 16384, a, sizeof a), 0);
 			argmax_fresh(cat, other, b, sizeof b);
 			CHECK_STR(a, b);
 			CHECK(holds(&cache[SLOT_MAIN], texts[k], strlen(texts[k]), 16384));

@@ -369,7 +369,8 @@ TEST(load_errors_name_file_and_line)
 	             WD_EINVAL);
 	CHECK(strstr(err, "no patterns loaded of the kinds wanted (intent)") != NULL);
 	unlink(path);
-	/* with WD_RULE_STRONG_ONLY, of those kinds only the rules of WD_RULE_STRONG_WEIGHT and more */
+	/* with WD_RULE_STRONG_ONLY, of those kinds only the rules of WD_RULE_STRONG_WEIGHT and more
+	 */
 	write_tmp(path, sizeof path,
 	          "- {id: weak, category: jailbreak.roleplay, kind: jailbreak, weight: 1.5, "
 	          "patterns: [stay in character]}\n"
@@ -381,7 +382,8 @@ TEST(load_errors_name_file_and_line)
 	CHECK_EQ_INT(wd_matcher_scan(m, "dan, stay in character", 22, h, 2, &n), WD_OK);
 	CHECK(n == 1 && strcmp(h[0].rule->id, "strong") == 0);
 	wd_matcher_free(m);
-	CHECK_EQ_INT(wd_matcher_load(paths, 1, 1u << WD_RULE_JAILBREAK, &m, err, sizeof err), WD_OK);
+	CHECK_EQ_INT(wd_matcher_load(paths, 1, 1u << WD_RULE_JAILBREAK, &m, err, sizeof err),
+	             WD_OK);
 	CHECK_EQ_INT(wd_matcher_scan(m, "dan, stay in character", 22, h, 2, &n), WD_OK);
 	CHECK_EQ_INT(n, 2);
 	wd_matcher_free(m);
