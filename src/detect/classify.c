@@ -136,7 +136,9 @@ int wd_classifier_load(struct wd_classifier *c, const char *model, const char *p
 int wd_classifier_load_strong(struct wd_classifier *c, const char *rules_dir, char *err,
                               size_t errlen)
 {
-	/* packs without a strong rule of these kinds leave it NULL: the scan reads them all */
+	/* packs without a strong rule of these kinds leave it NULL (nothing to scan for) */
+	rules_put(c->strong);
+	c->strong = NULL;
 	for (size_t i = 0; c->rules && i < wd_matcher_rule_count(c->rules); i++) {
 		const struct wd_rule *r = wd_matcher_rule(c->rules, i);
 		if ((c->kinds & (1u << r->kind)) && r->weight >= WD_RULE_STRONG_WEIGHT)
@@ -494,10 +496,11 @@ static int score(const struct wd_classifier *c, struct prepared *p, const struct
 	 * probability decides, before the priors for short or foreign text, and text in another
 	 * language is always scanned: the model cannot clear what it cannot read. */
 	const int asked = !c->model || raw >= gate || foreign;
-	if (c->rules && (asked || c->rules_always)) {
-		const int strong = !asked && c->rules_always == WD_RULES_STRONG;
+	const int strong = !asked && c->rules_always == WD_RULES_STRONG;
+	/* no strong rule loaded: nothing to find where the model finds nothing */
+	const struct wd_matcher *rules = strong ? c->strong : c->rules;
+	if (rules && (asked || c->rules_always)) {
 		const double least = strong ? WD_RULE_STRONG_WEIGHT : -HUGE_VAL;
-		const struct wd_matcher *rules = strong && c->strong ? c->strong : c->rules;
 		size_t max = wd_matcher_rule_count(rules), n = 0;
 		struct wd_rule_hit hits[256];
 		const char *t = flat_text(p);

@@ -52,8 +52,8 @@ enum wd_rules_always {
 	 * retrieved text: instructions there are attacks) */
 	WD_RULES_ALL = 1,
 	/* where the model finds nothing, only the strong rules count (matcher.h
-	 * WD_RULE_STRONG_ONLY), read from `strong` when it is loaded (user turns: role-play uses
-	 * the weak ones' phrases) */
+	 * WD_RULE_STRONG_ONLY), read from `strong` (wd_classifier_load_strong; none loaded, none
+	 * read) (user turns: role-play uses the weak ones' phrases) */
 	WD_RULES_STRONG = 2,
 };
 

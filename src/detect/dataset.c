@@ -100,6 +100,8 @@ static int parse_line(const char *buf, size_t len, const char *field, struct wd_
 		goto out;
 	s->tricky = json_is_true(json_object_get(o, "tricky_benign"));
 	json_t *g = json_object_get(o, "group");
+	if (json_is_null(g))
+		g = NULL; /* as absent, like the other optional fields */
 	if (g && !json_is_string(g)) {
 		snprintf(err, errlen, "%s:%zu: \"group\" must be a string", path, line);
 		rc = WD_EINVAL;

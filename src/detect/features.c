@@ -37,7 +37,7 @@
 
 enum { K_UNIGRAM = 1, K_BIGRAM = 2, K_CHAR = 3, K_LEX = 4, K_LEX_PAIR = 5, K_LEX_FRAME = 6 };
 
-_Static_assert(WD_FEATURE_BITS == 20, "the radix sort below does two 10-bit passes");
+_Static_assert(WD_FEATURE_BITS == 20, "the radix sort below sorts 20-bit keys");
 #define RADIX_BITS 10
 #define RADIX_SIZE (1u << RADIX_BITS)
 #define RADIX_MASK (RADIX_SIZE - 1)

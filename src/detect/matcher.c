@@ -255,7 +255,8 @@ static int compile(struct wd_matcher *m, char *err, size_t errlen)
 			if (m->kinds & (1u << k))
 				snprintf(names + strlen(names), sizeof names - strlen(names),
 				         "%s%s", names[0] ? ", " : "", kind_names[k]);
-		snprintf(err, errlen, "rules: no patterns loaded of the kinds wanted (%s)", names);
+		snprintf(err, errlen, "rules: no patterns loaded of the kinds wanted (%s%s)", names,
+		         m->kinds & WD_RULE_STRONG_ONLY ? "; strong rules only" : "");
 		return WD_EINVAL;
 	}
 	unsigned *flags = malloc(m->npats * sizeof *flags), *ids = malloc(m->npats * sizeof *ids);

@@ -353,14 +353,15 @@ TEST(dataset_load)
 	                "\n"
 	                "{\"text\": \"no id here\", \"label\": null, \"extra\": [1, 2]}\r\n"
 	                "{\"id\": \"x-3\", \"text\": \"caf\\u00e9\", \"label\": \"harmful\"}\n"
-	                "{\"id\": \"x-4\", \"text\": \"one task\", \"group\": \"task-7\"}";
+	                "{\"id\": \"x-4\", \"text\": \"one task\", \"group\": \"task-7\"}\n"
+	                "{\"id\": \"x-5\", \"text\": \"no group\", \"group\": null}";
 	write_file(tmp("a.jsonl"), a, strlen(a));
 	struct wd_sample *v = NULL;
 	size_t n = 0;
 	char err[256] = "";
 	CHECK_EQ_INT(wd_dataset_load(tmp("a.jsonl"), &v, &n, err, sizeof err), 0);
-	CHECK_EQ_INT(n, 4);
-	if (n == 4) {
+	CHECK_EQ_INT(n, 5);
+	if (n == 5) {
 		CHECK_STR(v[0].id, "x-1");
 		CHECK_STR(v[0].text, "hello");
 		CHECK_STR(v[0].label, "benign");
@@ -374,6 +375,7 @@ TEST(dataset_load)
 		CHECK_STR(v[2].text, "caf\xc3\xa9");
 		/* A group is the split key: its records stay in one split whatever their ids. */
 		CHECK_EQ_INT(v[3].split, wd_split_of("task-7"));
+		CHECK_EQ_INT(v[4].split, wd_split_of("x-5")); /* null: as absent */
 	}
 	/* Appends, and grows past the first allocation. */
 	FILE *fp = fopen(tmp("big.jsonl"), "w");
@@ -381,10 +383,10 @@ TEST(dataset_load)
 		fprintf(fp, "{\"id\": \"b%d\", \"text\": \"t%d\", \"label\": \"benign\"}\n", i, i);
 	fclose(fp);
 	CHECK_EQ_INT(wd_dataset_load(tmp("big.jsonl"), &v, &n, err, sizeof err), 0);
-	CHECK_EQ_INT(n, 104);
-	if (n == 104) {
+	CHECK_EQ_INT(n, 105);
+	if (n == 105) {
 		CHECK_STR(v[0].id, "x-1");
-		CHECK_STR(v[103].text, "t99");
+		CHECK_STR(v[104].text, "t99");
 	}
 	wd_dataset_free(v, n);
 	/* PATH@FIELD takes the text from another field; a record without it is refused. */
