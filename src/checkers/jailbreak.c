@@ -177,7 +177,7 @@ out:
  * the model's score ("ignore all previous instructions and..." after 300 bytes of an
  * encyclopaedia article: 0.12). In data (what the user did not write: tool output, retrieved
  * text) every rule counts; in the user's turns, where the model finds nothing, only the strong
- * ones (detect/classify.h WD_RULES_STRONG), as role-play uses the weak ones' phrases. About 10 us
+ * ones (detect/classify.h WD_RULES_STRONG), as role-play uses the weak ones' phrases: about 3 us
  * per KB. */
 static int consider(const struct jailbreak *j, const char *text, size_t len, const char *fallback,
                     const char *scope, int data, struct wd_verdict *v)

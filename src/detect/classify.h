@@ -43,8 +43,8 @@ struct wd_classifier {
 	 * a planted instruction or a jailbreak after pasted text dilutes in the model's score):
 	 * 0, or one of enum wd_rules_always. */
 	int rules_always;
-	struct wd_matcher
-	    *strong; /* the strong rules of rules (wd_classifier_load_strong), or NULL */
+	/* the strong rules of rules (wd_classifier_load_strong), or NULL */
+	struct wd_matcher *strong;
 };
 
 enum wd_rules_always {
@@ -84,7 +84,8 @@ int wd_classifier_load(struct wd_classifier *c, const char *model, const char *p
                        const char *rules_dir, unsigned kinds, size_t max_bytes, char *err,
                        size_t errlen);
 /* Also compiles the strong rules of rules_dir apart (c->strong), for WD_RULES_STRONG: a text the
- * model finds nothing in is scanned for them alone, in half the time. */
+ * model finds nothing in is scanned for them alone (warden's jailbreak and injection packs: 3 us
+ * per KB, against 8 for all their rules). */
 int wd_classifier_load_strong(struct wd_classifier *c, const char *rules_dir, char *err,
                               size_t errlen);
 void wd_classifier_free(struct wd_classifier *c);

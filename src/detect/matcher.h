@@ -51,7 +51,7 @@ struct wd_matcher;
 #define WD_RULE_KINDS_ALL 0x1Fu
 /* With the kinds: only the rules of weight WD_RULE_STRONG_WEIGHT and more, the phrases that
  * almost only occur in attacks ("ignore all previous instructions"), not those ordinary prompts
- * also use ("stay in character"): about half the rules, scanned in half the time. */
+ * also use ("stay in character"): about half the rules, scanned in well under half the time. */
 #define WD_RULE_STRONG_ONLY   (1u << 31)
 #define WD_RULE_STRONG_WEIGHT 2.0
 
