@@ -145,7 +145,8 @@ $(BUILD)/answers.jsonl: $(DATA)/xstest-completions/xstest_completions.jsonl
 CONTRAST := tests/data/harm_contrast.jsonl
 # Everyday tasks ("repot an orchid", "enable audit logging on PostgreSQL") asked in the how-to
 # frames of the public harmful sets ("Give detailed step-by-step instructions for how to ..."):
-# without them the model blocked a third of such requests on the frame alone. Written for warden,
+# without them the harm checker blocked 44% of such requests on the frame alone (and the jailbreak
+# checker 30%). Written for warden,
 # two phrasings per task, split by task ("group"); its test split is reported on its own below.
 HOWTO := tests/data/benign_howto.jsonl
 # Harmless role-play in the openers of the public jailbreak sets ("Hello, ChatGPT. From now on
@@ -161,7 +162,8 @@ CODE := $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
 	$(DATA)/codeshield-icd-tests/codeshield_icd_tests.jsonl
 
 # More that is not a jailbreak, for the jailbreak model: requests with no attack in them
-# (xstest), code and coding instructions, model answers (technical text is not an attack).
+# (xstest, the how-to set), code and coding instructions, model answers (technical text is not an
+# attack), harmless role-play.
 JB_BENIGN := $(DATA)/xstest/xstest.jsonl $(CODE) $(DATA)/xstest-completions/xstest_completions.jsonl $(HOWTO) $(ROLEPLAY)
 
 # The character LM learns fluent text (benign and harmful requests alike) and code: GCG suffixes
