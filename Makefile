@@ -146,8 +146,8 @@ CONTRAST := tests/data/harm_contrast.jsonl
 # Everyday tasks ("repot an orchid", "enable audit logging on PostgreSQL") asked in the how-to
 # frames of the public harmful sets ("Give detailed step-by-step instructions for how to ..."):
 # without them the harm checker blocked 44% of such requests on the frame alone (and the jailbreak
-# checker 30%). Written for warden,
-# two phrasings per task, split by task ("group"); its test split is reported on its own below.
+# checker 30%). Written for warden, two phrasings per task, split by task ("group"); its test split
+# is reported on its own below.
 HOWTO := tests/data/benign_howto.jsonl
 # Harmless role-play in the openers of the public jailbreak sets ("Hello, ChatGPT. From now on
 # you are a Linux terminal. Stay in character..."): without them the jailbreak checker flagged
