@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "detect/normalize.h"
 
 static int fail(char **err, const char *key, const char *what)
 {
@@ -109,10 +110,7 @@ void wd_textconf_message_text(const struct wd_message *m, struct wd_buf *out)
 
 size_t wd_textconf_excerpt_len(const char *t, size_t len)
 {
-	size_t n = len < 80 ? len : 80;
-	while (n < len && n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
-		n--;
-	return n;
+	return wd_utf8_prefix(t, len, 80);
 }
 
 json_t *wd_textconf_evidence(const struct wd_classification *c, const char *text, size_t len,

@@ -26,11 +26,11 @@ int wd_textconf_turns(const struct wd_exchange *x, enum wd_role role, int k, str
 #define wd_textconf_user_turns(x, k, out) wd_textconf_turns((x), WD_ROLE_USER, (k), (out))
 /* A message's text parts and tool-call arguments, appended to out (bounded). */
 void wd_textconf_message_text(const struct wd_message *m, struct wd_buf *out);
-/* {"model": p, "rules": [ids], "scope": scope, "excerpt": first 80 bytes} */
 /* How much of t[0, len) an evidence excerpt keeps: up to 80 bytes, not cutting a UTF-8
  * character. */
 size_t wd_textconf_excerpt_len(const char *t, size_t len);
-
+/* {"model": p, "rules": [ids], "scope": scope, "excerpt": first 80 bytes, or the window that
+ * decided} */
 json_t *wd_textconf_evidence(const struct wd_classification *c, const char *text, size_t len,
                              const char *scope);
 

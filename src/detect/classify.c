@@ -500,7 +500,6 @@ static int score(const struct wd_classifier *c, struct prepared *p, const struct
 	/* no strong rule loaded: nothing to find where the model finds nothing */
 	const struct wd_matcher *rules = strong ? c->strong : c->rules;
 	if (rules && (asked || c->rules_always)) {
-		const double least = strong ? WD_RULE_STRONG_WEIGHT : -HUGE_VAL;
 		size_t max = wd_matcher_rule_count(rules), n = 0;
 		struct wd_rule_hit hits[256];
 		const char *t = flat_text(p);
@@ -512,7 +511,7 @@ static int score(const struct wd_classifier *c, struct prepared *p, const struct
 		double best = 0;
 		for (size_t i = 0; i < n; i++) {
 			const struct wd_rule *r = hits[i].rule;
-			if (!(c->kinds & (1u << r->kind)) || r->weight < least)
+			if (!(c->kinds & (1u << r->kind)))
 				continue;
 			out->rules += r->weight;
 			if (out->nhits < sizeof out->hits / sizeof out->hits[0])
@@ -565,9 +564,7 @@ static int score_window(const struct wd_classifier *c, struct prepared *p, size_
 	const char *shown = flat_text(p); /* line breaks as spaces */
 	if (!shown)
 		shown = t;
-	size_t n = e - s < sizeof w.window - 1 ? e - s : sizeof w.window - 1;
-	while (n < e - s && n > 0 && ((unsigned char)shown[s + n] & 0xC0) == 0x80)
-		n--; /* not inside a UTF-8 character */
+	size_t n = wd_utf8_prefix(shown + s, e - s, sizeof w.window - 1);
 	memcpy(w.window, shown + s, n);
 	w.window[n] = 0;
 	*out = w;

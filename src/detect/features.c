@@ -9,7 +9,7 @@
  * keys; the rest of f->idx as scratch, so a warmed-up wd_features allocates nothing), then runs of
  * equal indices become one feature with value 1 + ln(count), and the vector is L2-normalised.
  *
- * With WD_FEATURES_LEXICON, each sentence (ended by . ? ! ; : or a newline) also gives intent ×
+ * With WD_FEATURES_LEXICON, each sentence (ended by . ? ! ; or :) also gives intent ×
  * target features from the word classes of detect/lexicon: each class met, each pair of classes met
  * together ("violent verb" with "person" vs with "process"), and each class with the sentence's
  * first word (its frame: "how", "why", "write").

@@ -57,11 +57,10 @@ struct wd_matcher;
 
 /* Loads the rule files paths[0..n) (YAML, read with wd_conf_load) and compiles the patterns of
  * the rules of the kinds in the mask kinds (bit 1 << wd_rule_kind; with WD_RULE_STRONG_ONLY, of
- * those only the strong ones): a scan costs by what it
- * compiled (the harm kinds alone scan a 160-byte text in half the time of all five). Every rule
- * is checked, whatever its kind. On error returns WD_EINVAL (bad file, bad rule, pattern
- * vectorscan refuses, no rule of those kinds), WD_EIO or WD_ENOMEM, with
- * "file:line: rules[3].patterns[1]: what" in err. */
+ * those only the strong ones): a scan costs by what it compiled (the harm kinds alone scan a
+ * 160-byte text in half the time of all five). Every rule is checked, whatever its kind. On error
+ * returns WD_EINVAL (bad file, bad rule, pattern vectorscan refuses, no rule of those kinds),
+ * WD_EIO or WD_ENOMEM, with "file:line: rules[3].patterns[1]: what" in err. */
 int wd_matcher_load(const char *const *paths, size_t n, unsigned kinds, struct wd_matcher **out,
                     char *err, size_t errlen);
 /* Same for every file of dir named .yaml or .yml, in name order; a directory with none is an error.

@@ -1017,6 +1017,14 @@ int wd_normalize(const char *in, size_t len, struct wd_buf *out)
 	return rc;
 }
 
+size_t wd_utf8_prefix(const char *t, size_t len, size_t max)
+{
+	size_t n = len < max ? len : max;
+	while (n < len && n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
 int wd_normalize_lines(const char *in, size_t len, struct wd_buf *out)
 {
 	int rc = WD_OK, blank = 0; /* blank: a blank line since the last line of text */

@@ -23,4 +23,8 @@ int wd_normalize(const char *in, size_t len, struct wd_buf *out);
  * detect/classify); the rule packs read both as spaces, at the same offsets. */
 int wd_normalize_lines(const char *in, size_t len, struct wd_buf *out);
 
+/* The length of the longest prefix of t[0, len) of at most max bytes that does not cut a UTF-8
+ * character (for excerpts). */
+size_t wd_utf8_prefix(const char *t, size_t len, size_t max);
+
 #endif

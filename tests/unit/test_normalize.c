@@ -176,8 +176,22 @@ TEST(lines_keep_their_breaks)
 	wd_buf_free(&b);
 }
 
+TEST(utf8_prefix_keeps_whole_characters)
+{
+	const char *t = "caf\xc3\xa9 \xe2\x82\xac"
+	                "5"; /* "café €5" */
+	size_t len = strlen(t);
+	CHECK_EQ_INT((int)wd_utf8_prefix(t, len, 80), (int)len); /* shorter than max: whole */
+	CHECK_EQ_INT((int)wd_utf8_prefix(t, len, 4), 3);         /* not half of the é */
+	CHECK_EQ_INT((int)wd_utf8_prefix(t, len, 5), 5);
+	CHECK_EQ_INT((int)wd_utf8_prefix(t, len, 8), 6); /* not two thirds of the € */
+	CHECK_EQ_INT((int)wd_utf8_prefix(t, len, 9), 9);
+	CHECK_EQ_INT((int)wd_utf8_prefix(t, len, 0), 0);
+}
+
 int main(void)
 {
+	RUN(utf8_prefix_keeps_whole_characters);
 	RUN(lines_keep_their_breaks);
 	RUN(ascii_matches_reference);
 	RUN(ascii_bound_keeps_a_prefix);
