@@ -7,7 +7,8 @@
  * word of it, the number of rows before that word: row = rank[i / 64] + popcount(bits below i).
  * That is two loads and no branch per feature (most features of a text have no weight, and a
  * branch on "found", as a hash probe has, mispredicts on about every other one); as the features
- * are sorted the 192 KB of bitmap and ranks are read front to back. The weights of the features
+ * are sorted the 192 KB of bitmap and ranks are read front to back. Before them an 8 KB filter
+ * (the bitmap folded) turns away most features from L1. The weights of the features
  * found are then summed in feature order, as a plain loop would: the same bits. Weights are
  * float32 both in memory and on disk and the bias is rounded to its %.9g text at training time,
  * so a model that was saved and loaded again predicts bit for bit what the trained one did. */
@@ -37,12 +38,13 @@ struct wd_linear {
 	size_t k;
 	unsigned features; /* WD_FEATURES_* the model was trained with */
 	char **names;
-	double *bias;   /* k */
-	size_t nu;      /* feature indices with a weight in some class */
-	uint32_t *key;  /* nu, sorted */
-	float *w;       /* nu * k, row-major: w[row * k + class] */
-	uint64_t *bits; /* BITMAP_WORDS: bit i set when index i has a row */
-	uint32_t *rank; /* BITMAP_WORDS: rows of the indices below 64 * word */
+	double *bias;     /* k */
+	size_t nu;        /* feature indices with a weight in some class */
+	uint32_t *key;    /* nu, sorted */
+	float *w;         /* nu * k, row-major: w[row * k + class] */
+	uint64_t *bits;   /* BITMAP_WORDS: bit i set when index i has a row */
+	uint32_t *rank;   /* BITMAP_WORDS: rows of the indices below 64 * word */
+	uint64_t *filter; /* FILTER_WORDS: bit j set when an index with a row has low bits j */
 	size_t (*lookup)(const struct wd_linear *, const struct wd_features *, size_t, size_t,
 	                 uint32_t *, float *);
 };
@@ -50,6 +52,12 @@ struct wd_linear {
 #define BITMAP_WORDS (WD_FEATURE_DIM / 64)
 _Static_assert(WD_FEATURE_DIM % 64 == 0, "the bitmap is whole 64-bit words");
 #define BATCH 256 /* features looked up before their weights are added */
+/* The bitmap folded to 64 Kbit (8 KB, which stays in L1): a model weighs a few thousand of the
+ * 1 M indices, so for most features this bit alone says "no weight", and only the few that pass
+ * it read the 192 KB of bitmap and ranks. */
+#define FILTER_BITS  16
+#define FILTER_WORDS ((1u << FILTER_BITS) / 64)
+#define FILTER_MASK  ((1u << FILTER_BITS) - 1)
 
 /* Bits set in x, without the popcnt instruction (the build does not assume it). */
 static inline unsigned popcount_soft(uint64_t x)
@@ -73,10 +81,13 @@ static int build_index(struct wd_linear *m)
 {
 	m->bits = calloc(BITMAP_WORDS, sizeof *m->bits);
 	m->rank = malloc(BITMAP_WORDS * sizeof *m->rank);
-	if (!m->bits || !m->rank)
+	m->filter = calloc(FILTER_WORDS, sizeof *m->filter);
+	if (!m->bits || !m->rank || !m->filter)
 		return WD_ENOMEM;
-	for (size_t r = 0; r < m->nu; r++)
+	for (size_t r = 0; r < m->nu; r++) {
 		m->bits[m->key[r] / 64] |= 1ull << (m->key[r] % 64);
+		m->filter[(m->key[r] & FILTER_MASK) / 64] |= 1ull << (m->key[r] % 64);
+	}
 	uint32_t before = 0;
 	for (size_t w = 0; w < BITMAP_WORDS; w++) {
 		m->rank[w] = before;
@@ -112,6 +123,7 @@ void wd_linear_free(struct wd_linear *m)
 	free(m->w);
 	free(m->bits);
 	free(m->rank);
+	free(m->filter);
 	free(m);
 }
 
@@ -147,8 +159,17 @@ static inline __attribute__((always_inline)) size_t lookup_body(const struct wd_
                                                                 size_t from, size_t to,
                                                                 uint32_t *rows, float *vals, int hw)
 {
-	size_t nh = 0;
+	/* the features that pass the filter, then their rows; neither loop branches on a result */
+	uint32_t cand[BATCH];
+	size_t nc = 0;
 	for (size_t j = from; j < to; j++) {
+		uint32_t i = f->idx[j] & FILTER_MASK;
+		cand[nc] = (uint32_t)j;
+		nc += (m->filter[i / 64] >> (i % 64)) & 1;
+	}
+	size_t nh = 0;
+	for (size_t c = 0; c < nc; c++) {
+		size_t j = cand[c];
 		uint32_t i = f->idx[j] & (WD_FEATURE_DIM - 1);
 		uint64_t word = m->bits[i / 64];
 		unsigned sh = i % 64;
