@@ -71,12 +71,15 @@ deps:
 run: deps all
 	@bash tests/run-demo.sh
 
+# Tests keep compiled rule packs (detect/dbcache.h) in the build directory, not the user's cache.
+TEST_ENV = WARDEN_CACHE_DIR=$(abspath $(BUILD))/hscache
+
 test-unit: $(UNIT_BIN)
-	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; exit $$fail
+	@fail=0; for t in $(UNIT_BIN); do $(TEST_ENV) $$t || fail=1; done; exit $$fail
 
 test-integration: $(BUILD)/warden
 	@[ -d node_modules/openai ] && [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
-	WARDEN_BIN=$(abspath $(BUILD)/warden) node --test --test-concurrency=1 tests/integration/ tests/dashboard/
+	$(TEST_ENV) WARDEN_BIN=$(abspath $(BUILD)/warden) node --test --test-concurrency=1 tests/integration/ tests/dashboard/
 
 test: deps
 	$(MAKE) all

@@ -13,8 +13,9 @@
 #include <string.h>
 
 #include "core/config.h"
-#include "detect/scratch.h"
 #include "core/err.h"
+#include "detect/dbcache.h"
+#include "detect/scratch.h"
 #include "detect/taxonomy.h"
 
 struct wd_matcher {
@@ -26,6 +27,7 @@ struct wd_matcher {
 	char **exprs;       /* kept until compiled */
 	size_t npats, cappats;
 	unsigned kinds; /* of the rules whose patterns are compiled */
+	int cached;     /* the database came from the compile cache (detect/dbcache.h) */
 };
 
 /* ---- loading */
@@ -268,8 +270,8 @@ static int compile(struct wd_matcher *m, char *err, size_t errlen)
 		ids[i] = (unsigned)i;
 	}
 	hs_compile_error_t *ce = NULL;
-	if (hs_compile_multi((const char *const *)m->exprs, flags, ids, (unsigned)m->npats,
-	                     HS_MODE_BLOCK, NULL, &m->db, &ce) != HS_SUCCESS) {
+	if (wd_dbcache_compile((const char *const *)m->exprs, flags, ids, (unsigned)m->npats,
+	                       HS_MODE_BLOCK, &m->db, &ce, &m->cached) != HS_SUCCESS) {
 		/* each pattern compiled alone already; this is a resource limit of the whole set */
 		snprintf(err, errlen, "rules: compiling %zu patterns failed: %s", m->npats,
 		         ce ? ce->message : "?");
@@ -375,6 +377,11 @@ out:
 	if (rc == WD_ENOMEM && !err[0])
 		snprintf(err, errlen, "%s: out of memory", dir);
 	return rc;
+}
+
+int wd_matcher_cached(const struct wd_matcher *m)
+{
+	return m->cached;
 }
 
 size_t wd_matcher_rule_count(const struct wd_matcher *m)

@@ -68,6 +68,8 @@ int wd_matcher_load(const char *const *paths, size_t n, unsigned kinds, struct w
 int wd_matcher_load_dir(const char *dir, unsigned kinds, struct wd_matcher **out, char *err,
                         size_t errlen);
 void wd_matcher_free(struct wd_matcher *m);
+/* 1 when m's database came from the compile cache (detect/dbcache.h), not a compile. */
+int wd_matcher_cached(const struct wd_matcher *m);
 
 size_t wd_matcher_rule_count(const struct wd_matcher *m);
 const struct wd_rule *wd_matcher_rule(const struct wd_matcher *m, size_t i);

@@ -1,0 +1,219 @@
+/* dbcache.c — compiled vectorscan databases kept on disk; see dbcache.h.
+ *
+ * A file: MAGIC, then the length (8 bytes, little-endian) and bytes of what was compiled, then
+ * the length, FNV-1a hash (8 bytes each) and bytes of the serialised database: a damaged
+ * database is never handed to vectorscan. Written to a temporary file in the same
+ * directory and renamed, so a reader sees a whole file or none. */
+#include "detect/dbcache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAGIC     "warden-hsdb 1\n"
+#define MAGIC_LEN (sizeof MAGIC - 1)
+#define MAX_FILE  ((size_t)256 << 20)
+
+struct bytes {
+	unsigned char *p;
+	size_t n, cap;
+};
+
+static int put(struct bytes *b, const void *p, size_t n)
+{
+	if (b->n + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->n + n)
+			cap *= 2;
+		unsigned char *q = realloc(b->p, cap);
+		if (!q)
+			return -1;
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, p, n);
+	b->n += n;
+	return 0;
+}
+
+static int put_u64(struct bytes *b, uint64_t v)
+{
+	unsigned char le[8];
+	for (int i = 0; i < 8; i++)
+		le[i] = (unsigned char)(v >> (8 * i));
+	return put(b, le, sizeof le);
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* What a compile depends on, as bytes: vectorscan's version, this CPU as vectorscan sees it,
+ * the mode, and each pattern. */
+static int material(struct bytes *b, const char *const *exprs, const unsigned *flags,
+                    const unsigned *ids, unsigned n, unsigned mode)
+{
+	hs_platform_info_t plat;
+	memset(&plat, 0, sizeof plat);
+	if (hs_populate_platform(&plat) != HS_SUCCESS)
+		return -1;
+	const char *v = hs_version();
+	if (put(b, v, strlen(v) + 1) || put_u64(b, plat.tune) || put_u64(b, plat.cpu_features) ||
+	    put_u64(b, mode) || put_u64(b, n))
+		return -1;
+	for (unsigned i = 0; i < n; i++)
+		if (put_u64(b, flags[i]) || put_u64(b, ids[i]) ||
+		    put(b, exprs[i], strlen(exprs[i]) + 1))
+			return -1;
+	return 0;
+}
+
+static uint64_t fnv64(const unsigned char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* Owned by this user and writable by no one else. */
+static int is_private(const struct stat *st)
+{
+	return st->st_uid == geteuid() && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+/* The cache directory into dir (made when missing); 0 when there is none to use. */
+static int cache_dir(char *dir, size_t len)
+{
+	const char *env = getenv("WARDEN_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
+	           *home = getenv("HOME");
+	int n;
+	if (env)
+		n = snprintf(dir, len, "%s", env);
+	else if (xdg && *xdg)
+		n = snprintf(dir, len, "%s/warden", xdg);
+	else if (home && *home) {
+		n = snprintf(dir, len, "%s/.cache", home);
+		if (n > 0 && (size_t)n < len)
+			(void)mkdir(dir, 0700); /* ~/.cache, as the XDG spec makes it */
+		n = snprintf(dir, len, "%s/.cache/warden", home);
+	} else
+		return 0;
+	if (n <= 0 || (size_t)n >= len)
+		return 0;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return 0;
+	struct stat st;
+	return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && is_private(&st);
+}
+
+/* The database of file `path` when it holds exactly what mat describes; 0 otherwise. */
+static int read_cached(const char *path, const struct bytes *mat, hs_database_t **db)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct stat st;
+	unsigned char *p = NULL;
+	int ok = 0;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !is_private(&st) ||
+	    (size_t)st.st_size > MAX_FILE || (size_t)st.st_size < MAGIC_LEN + 24 + mat->n)
+		goto out;
+	size_t size = (size_t)st.st_size, got = 0;
+	p = malloc(size);
+	if (!p)
+		goto out;
+	while (got < size) {
+		ssize_t r = read(fd, p + got, size - got);
+		if (r <= 0)
+			goto out;
+		got += (size_t)r;
+	}
+	const unsigned char *q = p + MAGIC_LEN;
+	if (memcmp(p, MAGIC, MAGIC_LEN) != 0 || get_u64(q) != mat->n ||
+	    memcmp(q + 8, mat->p, mat->n) != 0)
+		goto out;
+	q += 8 + mat->n;
+	uint64_t dlen = get_u64(q), sum = get_u64(q + 8);
+	q += 16;
+	if (dlen != size - (size_t)(q - p) || fnv64(q, (size_t)dlen) != sum)
+		goto out;
+	ok = hs_deserialize_database((const char *)q, (size_t)dlen, db) == HS_SUCCESS;
+out:
+	free(p);
+	close(fd);
+	return ok;
+}
+
+/* db into file `path` of dir, whole or not at all; failures leave no file (the cache is an
+ * optimisation: the next start compiles again). */
+static void write_cached(const char *dir, const char *path, const struct bytes *mat,
+                         const hs_database_t *db)
+{
+	char *ser = NULL;
+	size_t slen = 0;
+	if (hs_serialize_database(db, &ser, &slen) != HS_SUCCESS)
+		return;
+	struct bytes out = {0};
+	char tmp[PATH_MAX];
+	int fd = -1, ok = 0;
+	if (put(&out, MAGIC, MAGIC_LEN) || put_u64(&out, mat->n) || put(&out, mat->p, mat->n) ||
+	    put_u64(&out, slen) || put_u64(&out, fnv64((const unsigned char *)ser, slen)) ||
+	    put(&out, ser, slen))
+		goto out;
+	if (snprintf(tmp, sizeof tmp, "%s/.tmp-XXXXXX", dir) >= (int)sizeof tmp)
+		goto out;
+	fd = mkstemp(tmp); /* mode 0600 */
+	if (fd < 0)
+		goto out;
+	size_t done = 0;
+	while (done < out.n) {
+		ssize_t w = write(fd, out.p + done, out.n - done);
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	ok = close(fd) == 0 && done == out.n && rename(tmp, path) == 0;
+	if (!ok)
+		unlink(tmp);
+out:
+	free(out.p);
+	free(ser);
+}
+
+hs_error_t wd_dbcache_compile(const char *const *exprs, const unsigned *flags, const unsigned *ids,
+                              unsigned n, unsigned mode, hs_database_t **db,
+                              hs_compile_error_t **ce, int *hit)
+{
+	if (hit)
+		*hit = 0;
+	*ce = NULL;
+	struct bytes mat = {0};
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	int cached = cache_dir(dir, sizeof dir) && material(&mat, exprs, flags, ids, n, mode) == 0;
+	if (cached) {
+		snprintf(path, sizeof path, "%s/%016llx.hsdb", dir,
+		         (unsigned long long)fnv64(mat.p, mat.n));
+		if (read_cached(path, &mat, db)) {
+			if (hit)
+				*hit = 1;
+			free(mat.p);
+			return HS_SUCCESS;
+		}
+	}
+	hs_error_t rc = hs_compile_multi(exprs, flags, ids, n, mode, NULL, db, ce);
+	if (rc == HS_SUCCESS && cached)
+		write_cached(dir, path, &mat, *db);
+	free(mat.p);
+	return rc;
+}
