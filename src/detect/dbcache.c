@@ -92,35 +92,51 @@ static int is_private(const struct stat *st)
 	return st->st_uid == geteuid() && !(st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
-/* The cache directory into dir (made when missing); 0 when there is none to use. */
-static int cache_dir(char *dir, size_t len)
+/* The cache directory, opened (made when missing): an absolute path, without following a link
+ * at its end, owned by this user and writable by no one else; -1 when there is none to use.
+ * Files are then opened relative to it, so the directory checked is the one used. */
+static int open_cache_dir(void)
 {
 	const char *env = getenv("WARDEN_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"),
 	           *home = getenv("HOME");
+	char dir[PATH_MAX];
 	int n;
 	if (env)
-		n = snprintf(dir, len, "%s", env);
-	else if (xdg && *xdg)
-		n = snprintf(dir, len, "%s/warden", xdg);
-	else if (home && *home) {
-		n = snprintf(dir, len, "%s/.cache", home);
-		if (n > 0 && (size_t)n < len)
-			(void)mkdir(dir, 0700); /* ~/.cache, as the XDG spec makes it */
-		n = snprintf(dir, len, "%s/.cache/warden", home);
+		n = snprintf(dir, sizeof dir, "%s", env);
+	else if (xdg && xdg[0] == '/') /* the XDG spec: a relative path is ignored */
+		n = snprintf(dir, sizeof dir, "%s/warden", xdg);
+	else if (home && home[0] == '/') {
+		/* not another user's home (sudo without -H): its ~/.cache would become ours */
+		struct stat st;
+		if (stat(home, &st) != 0 || st.st_uid != geteuid())
+			return -1;
+		n = snprintf(dir, sizeof dir, "%s/.cache", home);
+		if (n > 0 && (size_t)n < sizeof dir)
+			(void)mkdir(dir, 0700); /* as the XDG spec makes it */
+		n = snprintf(dir, sizeof dir, "%s/.cache/warden", home);
 	} else
-		return 0;
-	if (n <= 0 || (size_t)n >= len)
-		return 0;
+		return -1;
+	if (n <= 0 || (size_t)n >= sizeof dir || dir[0] != '/')
+		return -1;
+	while (n > 1 && dir[n - 1] == '/') /* "link/" would follow the link */
+		dir[--n] = '\0';
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return 0;
+		return -1;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
-	return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && is_private(&st);
+	if (fd >= 0 && (fstat(fd, &st) != 0 || !is_private(&st))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
-/* The database of file `path` when it holds exactly what mat describes; 0 otherwise. */
-static int read_cached(const char *path, const struct bytes *mat, hs_database_t **db)
+/* The database of file `name` of directory dfd when it holds exactly what mat describes; 0
+ * otherwise. */
+static int read_cached(int dfd, const char *name, const struct bytes *mat, hs_database_t **db)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO in its place does not hang the start */
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	struct stat st;
@@ -155,25 +171,26 @@ out:
 	return ok;
 }
 
-/* db into file `path` of dir, whole or not at all; failures leave no file (the cache is an
- * optimisation: the next start compiles again). */
-static void write_cached(const char *dir, const char *path, const struct bytes *mat,
+/* db into file `name` of directory dfd, whole or not at all; failures leave no file (the cache
+ * is an optimisation: the next start compiles again). */
+static void write_cached(int dfd, const char *name, const struct bytes *mat,
                          const hs_database_t *db)
 {
+	static unsigned counter;
 	char *ser = NULL;
 	size_t slen = 0;
 	if (hs_serialize_database(db, &ser, &slen) != HS_SUCCESS)
 		return;
 	struct bytes out = {0};
-	char tmp[PATH_MAX];
-	int fd = -1, ok = 0;
+	char tmp[64];
 	if (put(&out, MAGIC, MAGIC_LEN) || put_u64(&out, mat->n) || put(&out, mat->p, mat->n) ||
 	    put_u64(&out, slen) || put_u64(&out, fnv64((const unsigned char *)ser, slen)) ||
-	    put(&out, ser, slen))
+	    put(&out, ser, slen) || out.n > MAX_FILE) /* one it would not read */
 		goto out;
-	if (snprintf(tmp, sizeof tmp, "%s/.tmp-XXXXXX", dir) >= (int)sizeof tmp)
-		goto out;
-	fd = mkstemp(tmp); /* mode 0600 */
+	/* a name no other writer uses (process, call), and O_EXCL should one exist */
+	snprintf(tmp, sizeof tmp, ".tmp-%ld-%u", (long)getpid(),
+	         __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto out;
 	size_t done = 0;
@@ -183,9 +200,8 @@ static void write_cached(const char *dir, const char *path, const struct bytes *
 			break;
 		done += (size_t)w;
 	}
-	ok = close(fd) == 0 && done == out.n && rename(tmp, path) == 0;
-	if (!ok)
-		unlink(tmp);
+	if (!(close(fd) == 0 && done == out.n && renameat(dfd, tmp, dfd, name) == 0))
+		unlinkat(dfd, tmp, 0);
 out:
 	free(out.p);
 	free(ser);
@@ -199,21 +215,28 @@ hs_error_t wd_dbcache_compile(const char *const *exprs, const unsigned *flags, c
 		*hit = 0;
 	*ce = NULL;
 	struct bytes mat = {0};
-	char dir[PATH_MAX], path[PATH_MAX + 32];
-	int cached = cache_dir(dir, sizeof dir) && material(&mat, exprs, flags, ids, n, mode) == 0;
-	if (cached) {
-		snprintf(path, sizeof path, "%s/%016llx.hsdb", dir,
+	char name[32];
+	int dfd = open_cache_dir();
+	if (dfd >= 0 && material(&mat, exprs, flags, ids, n, mode) != 0) {
+		close(dfd);
+		dfd = -1;
+	}
+	if (dfd >= 0) {
+		snprintf(name, sizeof name, "%016llx.hsdb",
 		         (unsigned long long)fnv64(mat.p, mat.n));
-		if (read_cached(path, &mat, db)) {
+		if (read_cached(dfd, name, &mat, db)) {
 			if (hit)
 				*hit = 1;
+			close(dfd);
 			free(mat.p);
 			return HS_SUCCESS;
 		}
 	}
 	hs_error_t rc = hs_compile_multi(exprs, flags, ids, n, mode, NULL, db, ce);
-	if (rc == HS_SUCCESS && cached)
-		write_cached(dir, path, &mat, *db);
+	if (rc == HS_SUCCESS && dfd >= 0)
+		write_cached(dfd, name, &mat, *db);
+	if (dfd >= 0)
+		close(dfd);
 	free(mat.p);
 	return rc;
 }

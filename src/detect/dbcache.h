@@ -8,9 +8,11 @@
  * no file, another version, a damaged or foreign file — is compiled as if there were no cache,
  * and the file written again. Files name a 64-bit hash of what was compiled.
  *
- * The directory: $WARDEN_CACHE_DIR when set (empty: no cache), else $XDG_CACHE_HOME/warden,
- * else $HOME/.cache/warden, made with mode 0700. A directory or file not owned by the user, or
- * writable by others, is not read: a database is code for vectorscan's engine. */
+ * The directory: $WARDEN_CACHE_DIR when set (empty or relative: no cache), else
+ * $XDG_CACHE_HOME/warden, else $HOME/.cache/warden (when the user owns $HOME), made with mode
+ * 0700. A directory that is a link, or a directory or file not owned by the user or writable by
+ * others, is neither read nor written: a database is code for vectorscan's engine. Files are
+ * opened relative to the directory once it is checked. */
 #ifndef WD_DETECT_DBCACHE_H
 #define WD_DETECT_DBCACHE_H
 

@@ -124,20 +124,24 @@ TEST(second_load_comes_from_the_cache)
 	CHECK_EQ_INT(files(NULL, 0), 2);
 }
 
-/* Damage of one kind to the cache file of pack, then a load: compiled (and right), and the file
- * written again, so the load after it is cached. */
-static void damaged(const char *pack, off_t at, int truncate_there, int link)
+enum damage { FLIP, CUT, LINK, SHARED };
+
+/* Damage of one kind to the cache file of pack (a byte flipped at `at`, the file cut there,
+ * replaced by a link to itself, or made writable by its group), then a load: compiled (and
+ * right), and the file written again, so the load after it is cached. */
+static void damaged(const char *pack, enum damage how, off_t at)
 {
-	char path[128];
+	char path[128], target[160];
 	int cached;
 	CHECK_EQ_INT(files(path, sizeof path), 1);
-	if (link) { /* a link to a good file is not followed */
-		char target[160];
-		snprintf(target, sizeof target, "%s.real", path);
+	snprintf(target, sizeof target, "%s.real", path);
+	if (how == LINK) { /* a link to a good file is not followed */
 		CHECK_EQ_INT(rename(path, target), 0);
 		CHECK_EQ_INT(symlink(target, path), 0);
-	} else if (truncate_there) {
+	} else if (how == CUT) {
 		CHECK_EQ_INT(truncate(path, at), 0);
+	} else if (how == SHARED) {
+		CHECK_EQ_INT(chmod(path, 0620), 0);
 	} else {
 		int fd = open(path, O_RDWR);
 		unsigned char c = 0;
@@ -156,11 +160,7 @@ static void damaged(const char *pack, off_t at, int truncate_there, int link)
 	m = load(pack, &cached);
 	CHECK_EQ_INT(cached, 1);
 	wd_matcher_free(m);
-	if (link) {
-		char target[160];
-		snprintf(target, sizeof target, "%s.real", path);
-		unlink(target);
-	}
+	unlink(target);
 }
 
 TEST(damaged_files_are_compiled_again)
@@ -174,12 +174,14 @@ TEST(damaged_files_are_compiled_again)
 	struct stat st;
 	CHECK_EQ_INT(stat(path, &st), 0);
 	CHECK_EQ_INT(st.st_mode & 0777, 0600);
-	damaged(pack, 0, 0, 0);                /* the magic */
-	damaged(pack, 40, 0, 0);               /* what was compiled */
-	damaged(pack, st.st_size - 100, 0, 0); /* the database */
-	damaged(pack, st.st_size / 2, 1, 0);   /* cut short */
-	damaged(pack, 0, 1, 0);                /* empty */
-	damaged(pack, 0, 0, 1);                /* a link */
+	damaged(pack, FLIP, 0);                /* the magic */
+	damaged(pack, FLIP, 40);               /* what was compiled */
+	damaged(pack, FLIP, st.st_size - 100); /* the database */
+	damaged(pack, FLIP, st.st_size - 1);   /* its last byte, which vectorscan does not check */
+	damaged(pack, CUT, st.st_size / 2);
+	damaged(pack, CUT, 0);
+	damaged(pack, LINK, 0);
+	damaged(pack, SHARED, 0);
 	CHECK_EQ_INT(files(NULL, 0), 1);
 }
 
@@ -191,8 +193,8 @@ TEST(unsafe_or_disabled_cache_is_not_used)
 	write_pack(pack, PACK("pipe bomb"));
 	clear();
 	compiled_then_cached(pack);
-	/* a directory others may write to is neither read nor written */
-	CHECK_EQ_INT(chmod(dir, 0777), 0);
+	/* a directory its group may write to is neither read nor written */
+	CHECK_EQ_INT(chmod(dir, 0770), 0);
 	struct wd_matcher *m = load(pack, &cached);
 	CHECK_EQ_INT(cached, 0);
 	wd_matcher_free(m);
@@ -220,6 +222,31 @@ TEST(unsafe_or_disabled_cache_is_not_used)
 	CHECK_EQ_INT(st.st_mode & 0777, 0700);
 	m = load(pack, &cached);
 	CHECK_EQ_INT(cached, 1);
+	wd_matcher_free(m);
+	/* nor a link to a directory (with a trailing slash too), nor a relative path */
+	char real[96], link[96];
+	snprintf(real, sizeof real, "%s/real", dir);
+	snprintf(link, sizeof link, "%s/link/", dir);
+	CHECK_EQ_INT(mkdir(real, 0700), 0);
+	link[strlen(link) - 1] = '\0';
+	CHECK_EQ_INT(symlink(real, link), 0);
+	strcat(link, "/");
+	char cwd[512];
+	CHECK(getcwd(cwd, sizeof cwd) != NULL);
+	CHECK_EQ_INT(chdir(dir), 0); /* "real" names an existing private directory from here */
+	const char *unusable[] = {link, "real"};
+	for (size_t u = 0; u < 2; u++) {
+		setenv("WARDEN_CACHE_DIR", unusable[u], 1);
+		for (int i = 0; i < 2; i++) {
+			m = load(pack, &cached);
+			CHECK_EQ_INT(cached, 0);
+			wd_matcher_free(m);
+		}
+	}
+	CHECK_EQ_INT(chdir(cwd), 0);
+	setenv("WARDEN_CACHE_DIR", real, 1);
+	m = load(pack, &cached);
+	CHECK_EQ_INT(cached, 0); /* nothing was written there through the link */
 	wd_matcher_free(m);
 	setenv("WARDEN_CACHE_DIR", dir, 1);
 }
