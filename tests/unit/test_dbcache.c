@@ -226,11 +226,10 @@ TEST(unsafe_or_disabled_cache_is_not_used)
 	/* nor a link to a directory (with a trailing slash too), nor a relative path */
 	char real[96], link[96];
 	snprintf(real, sizeof real, "%s/real", dir);
-	snprintf(link, sizeof link, "%s/link/", dir);
+	snprintf(link, sizeof link, "%s/link", dir);
 	CHECK_EQ_INT(mkdir(real, 0700), 0);
-	link[strlen(link) - 1] = '\0';
 	CHECK_EQ_INT(symlink(real, link), 0);
-	strcat(link, "/");
+	snprintf(link, sizeof link, "%s/link/", dir);
 	char cwd[512];
 	CHECK(getcwd(cwd, sizeof cwd) != NULL);
 	CHECK_EQ_INT(chdir(dir), 0); /* "real" names an existing private directory from here */
