@@ -2,7 +2,7 @@
 // from a JSONL file (deterministically), evaluated on the held-out split with a threshold chosen
 // on the validation split (--target-fpr), per-record scores written (--scores), and bad
 // arguments refused with a precise message.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,6 +13,7 @@ import { chatCompletion, scriptedUpstream, sendJSON } from './upstream.mjs';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wd-train-'));
 const file = (name) => path.join(dir, name);
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function warden(...args) {
   const r = spawnSync(WARDEN_BIN, args, { cwd: dir, encoding: 'utf8' });
