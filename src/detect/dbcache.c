@@ -6,6 +6,7 @@
  * directory and renamed, so a reader sees a whole file or none. */
 #include "detect/dbcache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,11 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#define MAGIC     "warden-hsdb 1\n"
-#define MAGIC_LEN (sizeof MAGIC - 1)
-#define MAX_FILE  ((size_t)256 << 20)
+#define MAGIC      "warden-hsdb 1\n"
+#define MAGIC_LEN  (sizeof MAGIC - 1)
+#define MAX_FILE   ((size_t)256 << 20)
+#define PRUNE_DAYS 30
 
 struct bytes {
 	unsigned char *p;
@@ -165,10 +168,38 @@ static int read_cached(int dfd, const char *name, const struct bytes *mat, hs_da
 	if (dlen != size - (size_t)(q - p) || fnv64(q, (size_t)dlen) != sum)
 		goto out;
 	ok = hs_deserialize_database((const char *)q, (size_t)dlen, db) == HS_SUCCESS;
+	if (ok)
+		(void)futimens(fd, NULL); /* in use: its time is when it was last used (prune) */
 out:
 	free(p);
 	close(fd);
 	return ok;
+}
+
+/* Files of directory dfd left behind: databases not used for PRUNE_DAYS (packs since changed,
+ * another vectorscan), and temporary files an interrupted write left an hour ago or more. */
+static void prune(int dfd)
+{
+	int fd = dup(dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	time_t now = time(NULL);
+	for (struct dirent *e; (e = readdir(d));) {
+		size_t l = strlen(e->d_name);
+		int db = l > 5 && strcmp(e->d_name + l - 5, ".hsdb") == 0;
+		int tmp = strncmp(e->d_name, ".tmp-", 5) == 0;
+		struct stat st;
+		if ((!db && !tmp) || fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (now - st.st_mtime >= (db ? PRUNE_DAYS * 86400 : 3600))
+			(void)unlinkat(dfd, e->d_name, 0);
+	}
+	closedir(d);
 }
 
 /* db into file `name` of directory dfd, whole or not at all; failures leave no file (the cache
@@ -200,7 +231,9 @@ static void write_cached(int dfd, const char *name, const struct bytes *mat,
 			break;
 		done += (size_t)w;
 	}
-	if (!(close(fd) == 0 && done == out.n && renameat(dfd, tmp, dfd, name) == 0))
+	if (close(fd) == 0 && done == out.n && renameat(dfd, tmp, dfd, name) == 0)
+		prune(dfd); /* a write is rare: when the packs changed, or the first start */
+	else
 		unlinkat(dfd, tmp, 0);
 out:
 	free(out.p);

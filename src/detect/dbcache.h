@@ -6,7 +6,9 @@
  * flags, id and expression) and the serialised database. It is used only when all of that is
  * the same, byte for byte, and vectorscan accepts the database for this CPU; anything else —
  * no file, another version, a damaged or foreign file — is compiled as if there were no cache,
- * and the file written again. Files name a 64-bit hash of what was compiled.
+ * and the file written again. Files name a 64-bit hash of what was compiled. A load from the
+ * cache renews the file's time; each write removes the cache files not used for 30 days and
+ * temporary files an interrupted write left behind.
  *
  * The directory: $WARDEN_CACHE_DIR when set (empty or relative: no cache), else
  * $XDG_CACHE_HOME/warden, else $HOME/.cache/warden (when the user owns $HOME), made with mode

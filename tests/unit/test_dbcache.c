@@ -1,13 +1,14 @@
 /* test_dbcache.c — the compile cache of rule packs (detect/dbcache.h) through the matcher: a
  * second load of the same pack comes from the cache and matches the same; a damaged, foreign or
  * linked file, another pack, an unsafe directory or a cache turned off mean a compile, and the
- * results are always the compiled ones. */
+ * results are always the compiled ones; a write prunes what is left behind. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -250,6 +251,62 @@ TEST(unsafe_or_disabled_cache_is_not_used)
 	setenv("WARDEN_CACHE_DIR", dir, 1);
 }
 
+/* Sets path's modification time to days ago (creating an empty file when it is missing). */
+static void age(const char *path, double days)
+{
+	int fd = open(path, O_WRONLY | O_CREAT, 0600);
+	CHECK(fd >= 0);
+	struct timespec t[2];
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= (time_t)(days * 86400);
+	t[1] = t[0];
+	CHECK_EQ_INT(futimens(fd, t), 0);
+	close(fd);
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+/* A write (another pack) removes databases unused for 30 days and temporary files over an hour
+ * old; a database in use stays (a load from the cache renews its time), as do other files. */
+TEST(writes_prune_what_is_left_behind)
+{
+	char pack[96], used[128], old[128], oldtmp[128], newtmp[128], other[128];
+	int cached;
+	snprintf(pack, sizeof pack, "%s/pack.yaml", dir);
+	write_pack(pack, PACK("pipe bomb"));
+	clear();
+	compiled_then_cached(pack);
+	CHECK_EQ_INT(files(used, sizeof used), 1);
+	age(used, 40);
+	struct wd_matcher *m = load(pack, &cached); /* used: renewed */
+	CHECK_EQ_INT(cached, 1);
+	wd_matcher_free(m);
+	snprintf(old, sizeof old, "%s/0123456789abcdef.hsdb", dir);
+	snprintf(oldtmp, sizeof oldtmp, "%s/.tmp-1-1", dir);
+	snprintf(newtmp, sizeof newtmp, "%s/.tmp-2-2", dir);
+	snprintf(other, sizeof other, "%s/notes.txt", dir);
+	age(old, 31);
+	age(oldtmp, 0.1);
+	age(newtmp, 0.01);
+	age(other, 400);
+	write_pack(pack, PACK("pipe b[o0]mb")); /* a miss: compiled and written */
+	m = load(pack, &cached);
+	CHECK_EQ_INT(cached, 0);
+	wd_matcher_free(m);
+	CHECK(!exists(old));
+	CHECK(!exists(oldtmp));
+	CHECK(exists(newtmp));
+	CHECK(exists(other));
+	CHECK(exists(used));
+	CHECK_EQ_INT(files(NULL, 0), 2);
+	unlink(newtmp);
+	unlink(other);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "/tmp/wd_dbcache_XXXXXX");
@@ -259,6 +316,7 @@ int main(void)
 	RUN(second_load_comes_from_the_cache);
 	RUN(damaged_files_are_compiled_again);
 	RUN(unsafe_or_disabled_cache_is_not_used);
+	RUN(writes_prune_what_is_left_behind);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
