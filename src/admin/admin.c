@@ -729,6 +729,9 @@ static enum MHD_Result h_checkers(struct call *k)
 		    phases, "mode", e.observe ? "observe" : "enforce", "action",
 		    wd_action_name(e.action), "threshold", e.threshold, "on_error",
 		    e.on_error_block ? "block" : "allow", "timeout_ms", (json_int_t)e.timeout_ms);
+		json_object_set_new(o, "flag_threshold",
+		                    e.flag_threshold >= 0 ? json_real(e.flag_threshold)
+		                                          : json_null());
 		json_object_set_new(o, "calls", json_integer((json_int_t)c->calls));
 		json_object_set_new(o, "incidents", json_integer((json_int_t)c->incidents));
 		json_object_set_new(o, "errors", json_integer((json_int_t)c->errors));

@@ -23,6 +23,7 @@ struct wd_entry {
 	int observe;
 	enum wd_action action;
 	double threshold;
+	double flag_threshold; /* a score from here to threshold is flagged; < 0: none */
 	int on_error_block;
 	long timeout_ms;
 	_Atomic uint64_t calls, incidents, errors, timeouts, latency_us;
@@ -155,8 +156,9 @@ static int parse_enum(struct build *b, const json_t *v, const char *key,
 
 static int parse_entry(struct build *b, const json_t *ent, struct wd_entry *e, json_t *ids)
 {
-	static const char *const keys[] = {"id",        "type",     "phases",     "mode",  "action",
-	                                   "threshold", "on_error", "timeout_ms", "config"};
+	static const char *const keys[] = {"id",         "type",      "phases",         "mode",
+	                                   "action",     "threshold", "flag_threshold", "on_error",
+	                                   "timeout_ms", "config"};
 	const char *key;
 	json_t *v;
 	if (!json_is_object(ent))
@@ -171,7 +173,7 @@ static int parse_entry(struct build *b, const json_t *ent, struct wd_entry *e, j
 			return fail(
 			    b, v, key,
 			    "unknown key (known: id, type, phases, mode, action, threshold, "
-			    "on_error, timeout_ms, config)");
+			    "flag_threshold, on_error, timeout_ms, config)");
 	}
 
 	v = json_object_get(ent, "id");
@@ -243,6 +245,19 @@ static int parse_entry(struct build *b, const json_t *ent, struct wd_entry *e, j
 		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1)
 			return fail(b, v, "threshold", "must be a number from 0 to 1");
 		e->threshold = json_number_value(v);
+	}
+	e->flag_threshold = -1;
+	v = json_object_get(ent, "flag_threshold");
+	if (v) {
+		if (!json_is_number(v) || json_number_value(v) < 0 ||
+		    json_number_value(v) >= e->threshold)
+			return fail(b, v, "flag_threshold",
+			            "must be a number from 0 to below threshold (%g)",
+			            e->threshold);
+		if (e->action == WD_FLAG)
+			return fail(b, v, "flag_threshold",
+			            "the action is flag already: lower threshold instead");
+		e->flag_threshold = json_number_value(v);
 	}
 	e->timeout_ms = 1000;
 	v = json_object_get(ent, "timeout_ms");
@@ -376,6 +391,7 @@ int wd_chain_entry_info(const struct wd_chain *ch, size_t i, struct wd_entry_inf
 	                              .observe = e->observe,
 	                              .action = e->action,
 	                              .threshold = e->threshold,
+	                              .flag_threshold = e->flag_threshold,
 	                              .on_error_block = e->on_error_block,
 	                              .timeout_ms = e->timeout_ms};
 	return WD_OK;
@@ -498,13 +514,16 @@ static void settle(struct wd_run *r, struct wd_entry *e, int rc, struct wd_verdi
 		            latency);
 		return;
 	}
-	if (isnan(v->score) || v->score < e->threshold || v->score <= 0) {
+	/* at threshold, the entry's action; from flag_threshold to it, a flag */
+	int acts = v->score >= e->threshold;
+	int flags = !acts && e->flag_threshold >= 0 && v->score >= e->flag_threshold;
+	if (isnan(v->score) || v->score <= 0 || !(acts || flags)) {
 		json_decref(v->evidence);
 		free(v->spans);
 		return;
 	}
 	atomic_fetch_add(&e->incidents, 1);
-	add_outcome(r, e, WD_OUT_INCIDENT, e->action, v, v->evidence, latency);
+	add_outcome(r, e, WD_OUT_INCIDENT, acts ? e->action : WD_FLAG, v, v->evidence, latency);
 }
 
 static int run_phase(struct wd_run *r)

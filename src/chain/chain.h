@@ -72,6 +72,7 @@ struct wd_entry_info {
 	int observe;
 	enum wd_action action;
 	double threshold;
+	double flag_threshold; /* < 0: none */
 	int on_error_block;
 	long timeout_ms;
 };

@@ -124,6 +124,8 @@ static int build_one(const struct wd_conf *conf, const json_t *checkers, const c
 			if (!own || json_is_number(own)) /* else the chain says what is wrong */
 				json_object_set_new(copy, "threshold",
 				                    json_real(every ? 1e-9 : *cut));
+			/* what is scored is the action's threshold, not a band of flags below it */
+			json_object_del(copy, "flag_threshold");
 			json_array_append_new(one, copy);
 			int rc = wd_chain_build(conf, one, out, err, errlen);
 			json_decref(one);

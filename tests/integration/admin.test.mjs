@@ -23,7 +23,7 @@ const REQ_ID = /^wd-[0-9a-f]{16}$/;
 
 const CHECKERS = [
 	{id: 'kill', type: 'pattern', phases: ['request', 'response'], action: 'block',
-		config: {category: 'S9', patterns: ['kill switch']}},
+		flag_threshold: 0.25, config: {category: 'S9', patterns: ['kill switch']}},
 	{id: 'secrets', type: 'pattern', phases: ['request'], action: 'flag', threshold: 0.9,
 		timeout_ms: 250,
 		config: {category: 'privacy.secret', case_insensitive: false,
@@ -349,11 +349,13 @@ describe('admin API over real incidents', () => {
 		assert.equal(k.mode, 'enforce');
 		assert.equal(k.action, 'block');
 		assert.equal(k.threshold, 0.5);
+		assert.equal(k.flag_threshold, 0.25);
 		assert.equal(k.on_error, 'allow');
 		assert.equal(k.timeout_ms, 1000);
 		assert.deepEqual(s.phases, ['request']);
 		assert.equal(s.action, 'flag');
 		assert.equal(s.threshold, 0.9);
+		assert.equal(s.flag_threshold, null);
 		assert.equal(s.timeout_ms, 250);
 		assert.equal(d.type, 'debug');
 		assert.equal(d.mode, 'observe');

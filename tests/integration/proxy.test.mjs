@@ -729,6 +729,30 @@ describe('checker errors and timeouts', () => {
 			assert.equal(up.requests.length, 1);
 		}));
 
+	test('flag_threshold: a score in the band passes and is recorded as a flag, at threshold it blocks', () =>
+		withWarden([dbg('band', {threshold: 0.8, flag_threshold: 0.5},
+			{match: 'borderline', score: 0.6, category: 'test.band'}),
+		dbg('high', {threshold: 0.8, flag_threshold: 0.5},
+			{match: 'certain', score: 0.9, category: 'test.band'})], async (w) => {
+			const mid = await post(w, '/v1/chat/completions', chatBody('a borderline word'));
+			assert.equal(mid.status, 200);
+			await mid.text();
+			const rid = mid.headers.get('x-warden-request-id');
+			const {incidents} = await (await fetch(`${w.admin}/api/v1/incidents?request_id=${rid}`)).json();
+			assert.equal(incidents.length, 1);
+			assert.equal(incidents[0].checker, 'band');
+			assert.equal(incidents[0].action, 'flag');
+			const plain = await post(w, '/v1/chat/completions', chatBody('an ordinary word'));
+			assert.equal(plain.status, 200);
+			await plain.text();
+			const none = await (await fetch(`${w.admin}/api/v1/incidents?request_id=${plain.headers.get('x-warden-request-id')}`)).json();
+			assert.equal(none.incidents.length, 0);
+			const high = await post(w, '/v1/chat/completions', chatBody('a certain word'));
+			const e = await expectError(high, 400, 'content_filter');
+			assert.equal(e.warden.checker, 'high');
+			assert.equal(up.requests.length, 2);
+		}));
+
 	test('async checker scoring below threshold passes', () =>
 		withWarden([dbg('async', {on_error: 'block', timeout_ms: 3000, threshold: 0.5},
 			{async_ms: 50, match: 'forbidden', score: 0.3})], async (w) => {

@@ -70,6 +70,16 @@ TEST(build_errors_name_file_line_and_path)
 	CHECK(strstr(err, "t.yaml:4: checkers[0].on: unknown key") != NULL);
 	CHECK(!build("checkers:\n  - id: a\n    type: debug\n    threshold: 2\n", err, sizeof err));
 	CHECK_STR(err, "t.yaml:4: checkers[0].threshold: must be a number from 0 to 1");
+	CHECK(!build("checkers:\n  - id: a\n    type: debug\n    threshold: 0.8\n"
+	             "    flag_threshold: 0.8\n",
+	             err, sizeof err));
+	CHECK_STR(err, "t.yaml:5: checkers[0].flag_threshold: must be a number from 0 to below "
+	               "threshold (0.8)");
+	CHECK(!build("checkers:\n  - id: a\n    type: debug\n    action: flag\n"
+	             "    flag_threshold: 0.2\n",
+	             err, sizeof err));
+	CHECK_STR(err, "t.yaml:5: checkers[0].flag_threshold: the action is flag already: lower "
+	               "threshold instead");
 	CHECK(!build("checkers:\n  - id: a\n    type: debug\n    phases: [request, later]\n", err,
 	             sizeof err));
 	CHECK_STR(err,
@@ -85,6 +95,46 @@ TEST(build_errors_name_file_line_and_path)
 	CHECK_STR(err, "t.yaml:4: checkers[0].mode: must be one of enforce, observe");
 	CHECK(!build("checkers:\n  - id: p\n    type: /nonexistent/plugin.so\n", err, sizeof err));
 	CHECK(strstr(err, "checkers[0].type: cannot load plugin") != NULL);
+}
+
+/* flag_threshold: a score from it up to threshold is flagged (and recorded), at threshold the
+ * entry's action applies, under it nothing. */
+TEST(flag_threshold_flags_the_band_below_the_action)
+{
+	char err[512] = "", conf[256];
+	static const struct {
+		double score;
+		enum wd_action want;
+		size_t outcomes;
+	} cases[] = {{0.2, WD_ALLOW, 0}, {0.4, WD_FLAG, 1}, {0.79, WD_FLAG, 1}, {0.8, WD_BLOCK, 1}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(conf, sizeof conf,
+		         "checkers:\n  - {id: j, type: debug, threshold: 0.8, flag_threshold: 0.4, "
+		         "config: {score: %g}}\n",
+		         cases[i].score);
+		struct wd_chain *ch = build(conf, err, sizeof err);
+		CHECK(ch != NULL);
+		if (!ch) {
+			fprintf(stderr, "%s\n", err);
+			return;
+		}
+		struct req r;
+		make_req(&r, "anything");
+		struct wd_run *run = wd_run_new(ch, "t", NULL, NULL);
+		CHECK_EQ_INT(wd_run_request(run, WD_PHASE_REQUEST, &r.x), WD_OK);
+		size_t n;
+		const struct wd_outcome *o = wd_run_outcomes(run, &n);
+		CHECK_EQ_INT(n, cases[i].outcomes);
+		CHECK_EQ_INT(wd_run_action(run, NULL), cases[i].want);
+		if (n)
+			CHECK_STR(wd_outcome_name(&o[0]),
+			          cases[i].want == WD_FLAG ? "flag" : "block");
+		wd_run_free(run);
+		struct wd_entry_info info;
+		CHECK_EQ_INT(wd_chain_entry_info(ch, 0, &info), WD_OK);
+		CHECK(info.flag_threshold == 0.4 && info.threshold == 0.8);
+		wd_chain_free(ch);
+	}
 }
 
 /* roles: the operator's system prompt is not matched when only user messages are scanned. */
@@ -483,6 +533,7 @@ int main(void)
 	RUN(build_errors_name_file_line_and_path);
 	RUN(pattern_roles_pick_the_messages_scanned);
 	RUN(merge_takes_the_most_severe_enforced_action);
+	RUN(flag_threshold_flags_the_band_below_the_action);
 	RUN(errors_follow_on_error_and_are_recorded);
 	RUN(async_checker_parks_and_resumes);
 	RUN(async_timeout_applies_on_error_and_fences_late_wakes);
