@@ -77,10 +77,11 @@ test('eval: threshold from the validation split, test split reported, scores wri
 });
 
 // At the config's own threshold too, --scores has every record's score, flagged or not, and a
-// record counts as flagged exactly when its score reaches the threshold.
+// record counts as flagged exactly when its score reaches the threshold (a flag_threshold
+// below it, the proxy's band of flags, changes nothing here).
 test('eval: scores under the threshold are written, and the threshold decides', () => {
   const high = 'checkers:\n  - id: harm\n    type: harm\n    phases: [request]\n' +
-    '    threshold: 0.999\n    config: {model: m.model}\n';
+    '    threshold: 0.999\n    flag_threshold: 0.2\n    config: {model: m.model}\n';
   fs.writeFileSync(file('high.yaml'), high);
   const r = warden('eval', '-c', 'high.yaml', '--checker', 'harm', '--data', 'data.jsonl',
     '--format', 'json', '--scores', 'high.jsonl');
