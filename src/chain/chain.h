@@ -2,8 +2,9 @@
  * (a wd_run) through the request phase, each streamed delta, and the end of the response.
  *
  * Every checker call ends in one honest outcome: clean, incident, skipped, errored or timed out.
- * An incident applies the entry's action (flag < redact < block; merged by severity); in observe
- * mode it is recorded as would_block/would_flag and changes nothing. Errors and timeouts follow
+ * An incident applies the entry's action (flag < redact < block; merged by severity), or a flag
+ * for a score between the entry's flag_threshold and threshold; in observe mode it is recorded
+ * as would_block/would_flag and changes nothing. Errors and timeouts follow
  * the entry's on_error (allow or block) and are recorded as such, never as clean. */
 #ifndef WD_CHAIN_CHAIN_H
 #define WD_CHAIN_CHAIN_H
