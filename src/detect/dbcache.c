@@ -18,39 +18,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/buf.h"
+
 #define MAGIC      "warden-hsdb 1\n"
 #define MAGIC_LEN  (sizeof MAGIC - 1)
 #define MAX_FILE   ((size_t)256 << 20)
 #define PRUNE_DAYS 30
 
-struct bytes {
-	unsigned char *p;
-	size_t n, cap;
-};
-
-static int put(struct bytes *b, const void *p, size_t n)
-{
-	if (b->n + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->n + n)
-			cap *= 2;
-		unsigned char *q = realloc(b->p, cap);
-		if (!q)
-			return -1;
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, p, n);
-	b->n += n;
-	return 0;
-}
-
-static int put_u64(struct bytes *b, uint64_t v)
+static int put_u64(struct wd_buf *b, uint64_t v)
 {
 	unsigned char le[8];
 	for (int i = 0; i < 8; i++)
 		le[i] = (unsigned char)(v >> (8 * i));
-	return put(b, le, sizeof le);
+	return wd_buf_append(b, le, sizeof le);
 }
 
 static uint64_t get_u64(const unsigned char *p)
@@ -63,7 +43,7 @@ static uint64_t get_u64(const unsigned char *p)
 
 /* What a compile depends on, as bytes: vectorscan's version, this CPU as vectorscan sees it,
  * the mode, and each pattern. */
-static int material(struct bytes *b, const char *const *exprs, const unsigned *flags,
+static int material(struct wd_buf *b, const char *const *exprs, const unsigned *flags,
                     const unsigned *ids, unsigned n, unsigned mode)
 {
 	hs_platform_info_t plat;
@@ -71,12 +51,12 @@ static int material(struct bytes *b, const char *const *exprs, const unsigned *f
 	if (hs_populate_platform(&plat) != HS_SUCCESS)
 		return -1;
 	const char *v = hs_version();
-	if (put(b, v, strlen(v) + 1) || put_u64(b, plat.tune) || put_u64(b, plat.cpu_features) ||
-	    put_u64(b, mode) || put_u64(b, n))
+	if (wd_buf_append(b, v, strlen(v) + 1) || put_u64(b, plat.tune) ||
+	    put_u64(b, plat.cpu_features) || put_u64(b, mode) || put_u64(b, n))
 		return -1;
 	for (unsigned i = 0; i < n; i++)
 		if (put_u64(b, flags[i]) || put_u64(b, ids[i]) ||
-		    put(b, exprs[i], strlen(exprs[i]) + 1))
+		    wd_buf_append(b, exprs[i], strlen(exprs[i]) + 1))
 			return -1;
 	return 0;
 }
@@ -136,7 +116,7 @@ static int open_cache_dir(void)
 
 /* The database of file `name` of directory dfd when it holds exactly what mat describes; 0
  * otherwise. */
-static int read_cached(int dfd, const char *name, const struct bytes *mat, hs_database_t **db)
+static int read_cached(int dfd, const char *name, const struct wd_buf *mat, hs_database_t **db)
 {
 	/* O_NONBLOCK: a FIFO in its place does not hang the start */
 	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -146,7 +126,7 @@ static int read_cached(int dfd, const char *name, const struct bytes *mat, hs_da
 	unsigned char *p = NULL;
 	int ok = 0;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !is_private(&st) ||
-	    (size_t)st.st_size > MAX_FILE || (size_t)st.st_size < MAGIC_LEN + 24 + mat->n)
+	    (size_t)st.st_size > MAX_FILE || (size_t)st.st_size < MAGIC_LEN + 24 + mat->len)
 		goto out;
 	size_t size = (size_t)st.st_size, got = 0;
 	p = malloc(size);
@@ -159,10 +139,10 @@ static int read_cached(int dfd, const char *name, const struct bytes *mat, hs_da
 		got += (size_t)r;
 	}
 	const unsigned char *q = p + MAGIC_LEN;
-	if (memcmp(p, MAGIC, MAGIC_LEN) != 0 || get_u64(q) != mat->n ||
-	    memcmp(q + 8, mat->p, mat->n) != 0)
+	if (memcmp(p, MAGIC, MAGIC_LEN) != 0 || get_u64(q) != mat->len ||
+	    memcmp(q + 8, mat->data, mat->len) != 0)
 		goto out;
-	q += 8 + mat->n;
+	q += 8 + mat->len;
 	uint64_t dlen = get_u64(q), sum = get_u64(q + 8);
 	q += 16;
 	if (dlen != size - (size_t)(q - p) || fnv64(q, (size_t)dlen) != sum)
@@ -204,7 +184,7 @@ static void prune(int dfd)
 
 /* db into file `name` of directory dfd, whole or not at all; failures leave no file (the cache
  * is an optimisation: the next start compiles again). */
-static void write_cached(int dfd, const char *name, const struct bytes *mat,
+static void write_cached(int dfd, const char *name, const struct wd_buf *mat,
                          const hs_database_t *db)
 {
 	static unsigned counter;
@@ -212,11 +192,13 @@ static void write_cached(int dfd, const char *name, const struct bytes *mat,
 	size_t slen = 0;
 	if (hs_serialize_database(db, &ser, &slen) != HS_SUCCESS)
 		return;
-	struct bytes out = {0};
+	struct wd_buf out;
+	wd_buf_init(&out, MAX_FILE); /* no file that read_cached would refuse */
 	char tmp[64];
-	if (put(&out, MAGIC, MAGIC_LEN) || put_u64(&out, mat->n) || put(&out, mat->p, mat->n) ||
-	    put_u64(&out, slen) || put_u64(&out, fnv64((const unsigned char *)ser, slen)) ||
-	    put(&out, ser, slen) || out.n > MAX_FILE) /* one it would not read */
+	if (wd_buf_append(&out, MAGIC, MAGIC_LEN) || put_u64(&out, mat->len) ||
+	    wd_buf_append(&out, mat->data, mat->len) || put_u64(&out, slen) ||
+	    put_u64(&out, fnv64((const unsigned char *)ser, slen)) ||
+	    wd_buf_append(&out, ser, slen))
 		goto out;
 	/* a name no other writer uses (process, call), and O_EXCL should one exist */
 	snprintf(tmp, sizeof tmp, ".tmp-%ld-%u", (long)getpid(),
@@ -225,18 +207,18 @@ static void write_cached(int dfd, const char *name, const struct bytes *mat,
 	if (fd < 0)
 		goto out;
 	size_t done = 0;
-	while (done < out.n) {
-		ssize_t w = write(fd, out.p + done, out.n - done);
+	while (done < out.len) {
+		ssize_t w = write(fd, out.data + done, out.len - done);
 		if (w <= 0)
 			break;
 		done += (size_t)w;
 	}
-	if (close(fd) == 0 && done == out.n && renameat(dfd, tmp, dfd, name) == 0)
+	if (close(fd) == 0 && done == out.len && renameat(dfd, tmp, dfd, name) == 0)
 		prune(dfd); /* a write is rare: when the packs changed, or the first start */
 	else
 		unlinkat(dfd, tmp, 0);
 out:
-	free(out.p);
+	wd_buf_free(&out);
 	free(ser);
 }
 
@@ -247,7 +229,8 @@ hs_error_t wd_dbcache_compile(const char *const *exprs, const unsigned *flags, c
 	if (hit)
 		*hit = 0;
 	*ce = NULL;
-	struct bytes mat = {0};
+	struct wd_buf mat;
+	wd_buf_init(&mat, MAX_FILE);
 	char name[32];
 	int dfd = open_cache_dir();
 	if (dfd >= 0 && material(&mat, exprs, flags, ids, n, mode) != 0) {
@@ -256,12 +239,12 @@ hs_error_t wd_dbcache_compile(const char *const *exprs, const unsigned *flags, c
 	}
 	if (dfd >= 0) {
 		snprintf(name, sizeof name, "%016llx.hsdb",
-		         (unsigned long long)fnv64(mat.p, mat.n));
+		         (unsigned long long)fnv64((const unsigned char *)mat.data, mat.len));
 		if (read_cached(dfd, name, &mat, db)) {
 			if (hit)
 				*hit = 1;
 			close(dfd);
-			free(mat.p);
+			wd_buf_free(&mat);
 			return HS_SUCCESS;
 		}
 	}
@@ -270,6 +253,6 @@ hs_error_t wd_dbcache_compile(const char *const *exprs, const unsigned *flags, c
 		write_cached(dfd, name, &mat, *db);
 	if (dfd >= 0)
 		close(dfd);
-	free(mat.p);
+	wd_buf_free(&mat);
 	return rc;
 }
