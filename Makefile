@@ -158,6 +158,10 @@ HOWTO := tests/data/benign_howto.jsonl
 # jailbreak model trains on its training split, the test split is reported below.
 ROLEPLAY := tests/data/benign_roleplay.jsonl
 
+# Developers' questions about code, config and shell snippets ("find ... -print0 | xargs -0 rm --
+# what does the -- do?"), written for warden: symbol salad that is not an attack.
+CODEQ := tests/data/benign_code_questions.jsonl
+
 # Code and coding instructions: neither harmful requests (without them the harm model blocked 13%
 # of warden's questions with code in them: Dockerfiles, SQL, git) nor attacks.
 CODE := $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
@@ -277,4 +281,7 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)
 		--positive jailbreak --negative benign
 	@echo "Questions with code and everyday prompts in ten other languages (warden's own, test split):"
 	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --data tests/data/benign_code_multilingual.jsonl \
+		--positive jailbreak --negative benign
+	@echo "Developers' questions with code, config and shell snippets (warden's own, all records):"
+	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --split all --data $(CODEQ) \
 		--positive jailbreak --negative benign

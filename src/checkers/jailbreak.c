@@ -9,8 +9,9 @@
  * GCG-style adversarial suffixes (optimised token salad after a request) are found by a character
  * language model (detect/charlm): when the worst window of the last CHARLM_TAIL bytes of the
  * newest user message (a suffix ends the prompt; this bounds the cost), where symbols are dense
- * enough to hold one (symbol_dense), costs at least charlm_threshold bits per character and is
- * not followed by a fluent question (CHARLM_TAIL_FLUENT), the verdict is jailbreak.gcg with
+ * enough to hold one (symbol_dense), costs at least charlm_threshold bits per character, is on
+ * the message's last line (later_line) and is not followed by a fluent question
+ * (CHARLM_TAIL_FLUENT), the verdict is jailbreak.gcg with
  *     score = 0.5 + 0.5 * min(1, (bits - charlm_threshold) / 4)
  * (0.5 at the threshold, 1 four bits above it) or the classifier's score if that is higher, and
  * evidence naming the window (offset and length in that message's last text part).
@@ -32,6 +33,7 @@
  * the whole of them, for deployments that put only retrieved text there, so they guard no
  * secret; "off": system and developer messages are not read at all, for the guarded-secret
  * check either). */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,6 +392,23 @@ static int symbol_dense(const unsigned char *t, size_t n)
 	return 0;
 }
 
+/* Whether t[0..n) has a line break with text after it: the window before t is not on the
+ * prompt's last line. An optimised suffix is appended to the request's line and ends the prompt
+ * (every one of warden's generated suffixes is one line); a window with lines after it is inside
+ * something pasted (a Makefile, an nginx block, a shell session). GCG verdicts on warden's code
+ * questions: 21 of 80 -> 4 (tests/data/benign_code_questions.jsonl) and 10 of 200 -> 6
+ * (benign_code_multilingual.jsonl); none of the 40 generated suffixes of make eval lost. */
+static int later_line(const char *t, size_t n)
+{
+	const char *nl = memchr(t, '\n', n);
+	if (!nl)
+		return 0;
+	for (const char *c = nl + 1; c < t + n; c++)
+		if (!isspace((unsigned char)*c))
+			return 1;
+	return 0;
+}
+
 /* The text a suffix would end: the last text part of the newest user message (not the turns
  * joined and cut at max_bytes, which padding would push a suffix out of). NULL when none. */
 static const struct wd_part *last_user_text(const struct wd_exchange *x)
@@ -440,6 +459,8 @@ static int gcg(const struct jailbreak *j, const struct wd_exchange *x, struct wd
 	if (rc || r.bits < j->lm_threshold)
 		return rc;
 	size_t end = from + r.offset + r.len;
+	if (later_line(text + end, len - end))
+		return WD_OK; /* lines follow: code or data the user pasted, not a suffix */
 	if (len - end >= CHARLM_TAIL_FLUENT) {
 		rc = wd_charlm_score(j->lm, text + end, len - end, &after);
 		if (rc || (after.scored >= WD_CHARLM_MIN && after.bits < CHARLM_FLUENT_BITS))
