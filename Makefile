@@ -157,6 +157,12 @@ HOWTO := tests/data/benign_howto.jsonl
 # three in four. Written for warden, 40 personas in two openers each, split by persona; the
 # jailbreak model trains on its training split, the test split is reported below.
 ROLEPLAY := tests/data/benign_roleplay.jsonl
+# Long messages written for warden: personal letters and posts, fiction drafts, work documents
+# with a task, detailed instructions for a harmless task (400, 600-3000 characters). The public
+# benign sets are short prompts; without these the jailbreak checker flagged 40% of such messages
+# (fiction and instructions read like the long jailbreak templates). The jailbreak model trains
+# on the training split; the test split is reported below.
+LONG := tests/data/benign_long.jsonl
 
 # Developers' questions about code, config and shell snippets ("find ... -print0 | xargs -0 rm --
 # what does the -- do?"), written for warden: symbol salad that is not an attack.
@@ -170,8 +176,9 @@ CODE := $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
 
 # More that is not a jailbreak, for the jailbreak model: requests with no attack in them
 # (xstest, the how-to set), code and coding instructions, model answers (technical text is not an
-# attack), harmless role-play.
-JB_BENIGN := $(DATA)/xstest/xstest.jsonl $(CODE) $(DATA)/xstest-completions/xstest_completions.jsonl $(HOWTO) $(ROLEPLAY)
+# attack), harmless role-play, long messages.
+JB_BENIGN := $(DATA)/xstest/xstest.jsonl $(CODE) $(DATA)/xstest-completions/xstest_completions.jsonl $(HOWTO) $(ROLEPLAY) \
+	$(LONG)
 
 # The character LM learns fluent text (benign and harmful requests alike) and code: GCG suffixes
 # are neither.
@@ -194,7 +201,7 @@ models: $(BUILD)/warden $(BUILD)/answers.jsonl
 		--map jailbreak=attack --map injection=attack --map harmful=benign \
 		--map insecure_code=benign --map secure_code=benign --map compliance=benign \
 		--map refusal=benign --map partial_refusal=benign \
-		--classes benign,attack --balance --l1 --c 64 --out conf/models/jailbreak.model
+		--classes benign,attack --balance --l1 --c 48 --out conf/models/jailbreak.model
 	$(BUILD)/warden train $(foreach f,$(HARM_POS),--data $(f)) --by-category harmful \
 		--map-file conf/models/categories.map --classes S1,S2,S4,S6,S7,S8,S9,S10,S11,S12,S14 \
 		--balance --l1 --c 8 --lexicon --out conf/models/harm_category.model
@@ -282,6 +289,8 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)
 	@echo "Questions with code and everyday prompts in ten other languages (warden's own, test split):"
 	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --data tests/data/benign_code_multilingual.jsonl \
 		--positive jailbreak --negative benign
+	@echo "Long messages: letters, fiction, documents with a task, instructions (warden's own, test split):"
+	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --data $(LONG) --positive jailbreak --negative benign
 	@echo "Developers' questions with code, config and shell snippets (warden's own, all records):"
 	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --split all --data $(CODEQ) \
 		--positive jailbreak --negative benign
