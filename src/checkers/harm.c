@@ -79,12 +79,7 @@ static int harm_init(const json_t *conf, void **self, char **err)
 	/* The models learnt English: text in another language leans benign, and the rule packs
 	 * read it whatever the model says (detect/classify). */
 	h->c.foreign_max = WD_CLASSIFY_FOREIGN_MAX;
-	const json_t *wd = json_object_get(conf, "window_discount");
-	if (rc == WD_OK && wd && (!json_is_number(wd) || json_number_value(wd) < 0)) {
-		*err = strdup("window_discount: must be a number >= 0 (0: no windows)");
-		return WD_EINVAL;
-	}
-	h->window_discount = wd ? json_number_value(wd) : WD_HARM_WINDOW_DISCOUNT;
+	h->window_discount = tc.window_discount < 0 ? WD_HARM_WINDOW_DISCOUNT : tc.window_discount;
 	return rc;
 }
 

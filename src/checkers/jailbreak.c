@@ -26,7 +26,14 @@
  * request for it in the newest user turn an attack, in whatever language or wording
  * (detect/secret): injection.direct at GUARDED_SECRET_SCORE.
  *
- * config: model, rules, turns (user turns looked at, 4), max_bytes (16384), charlm (a model
+ * A jailbreak pasted before or after a document is diluted in the whole turn's score, so each
+ * paragraph of the user's turns is also read on its own (detect/classify WD_WINDOWS_PARAGRAPHS)
+ * and counts when its log-odds less window_discount beat the whole text's. 5 was chosen on the
+ * validation split of make eval's jailbreaks in documents: 0.47 -> 0.56 of them found, benign
+ * questions after documents (7.5%) and long benign messages (1.3%) unchanged; at 4, 7.9%.
+ *
+ * config: model, rules, turns (user turns looked at, 4), max_bytes (16384), window_discount (5;
+ * 0: paragraphs are not read apart), charlm (a model
  * file; optional), charlm_threshold (bits per character, 7.5: chosen on generated suffixes and
  * code questions apart from the ones make eval reports; no benign prose prompt reaches it),
  * system ("context": the retrieved part of system and developer messages, the default; "all":
@@ -55,6 +62,9 @@
 #define CHARLM_SPAN           4.0 /* bits above the threshold that score 1 */
 #define CHARLM_TAIL           512 /* bytes scored: a GCG suffix ends the prompt (~35 us per KB) */
 #define GUARDED_SECRET_SCORE  0.9
+/* A paragraph of the user's turns gives up this much log-odds to the whole text: see the file
+ * comment. */
+#define JAILBREAK_WINDOW_DISCOUNT 5.0
 /* A suffix ends the prompt: a window followed by at least CHARLM_TAIL_FLUENT bytes whose own
  * worst window costs under CHARLM_FLUENT_BITS is text the user asks about (code, data: "grep -rlE
  * 'error|warn' --include='*.log' var/ | wc -l — does this count files or lines?"). Chosen on 300
@@ -68,6 +78,7 @@ enum system_scan { SYSTEM_CONTEXT, SYSTEM_ALL, SYSTEM_OFF };
 struct jailbreak {
 	struct wd_classifier c;
 	int turns;
+	double window_discount; /* the user's turns' paragraphs (detect/classify.h) */
 	enum system_scan system;
 	struct wd_charlm *lm; /* NULL: no GCG check */
 	double lm_threshold;
@@ -136,7 +147,8 @@ static int system_init(struct jailbreak *j, const json_t *conf, char **err)
 
 static int jailbreak_init(const json_t *conf, void **self, char **err)
 {
-	static const char *const keys[] = {"model", "rules", "turns", "max_bytes", NULL};
+	static const char *const keys[] = {"model",     "rules",           "turns",
+	                                   "max_bytes", "window_discount", NULL};
 	struct jailbreak *j = calloc(1, sizeof *j);
 	json_t *rest = json_copy((json_t *)conf);
 	int rc = WD_ENOMEM;
@@ -154,6 +166,8 @@ static int jailbreak_init(const json_t *conf, void **self, char **err)
 	if (rc)
 		goto out;
 	j->turns = tc.turns;
+	j->window_discount =
+	    tc.window_discount < 0 ? JAILBREAK_WINDOW_DISCOUNT : tc.window_discount;
 	char why[512];
 	rc = wd_classifier_load(&j->c, tc.model, "attack", tc.rules,
 	                        (1u << WD_RULE_JAILBREAK) | (1u << WD_RULE_INJECTION), tc.max_bytes,
@@ -187,6 +201,8 @@ static int consider(const struct jailbreak *j, const char *text, size_t len, con
 	struct wd_classification c;
 	struct wd_classifier cl = j->c;
 	cl.rules_always = data ? WD_RULES_ALL : WD_RULES_STRONG;
+	cl.window_discount = data ? 0 : j->window_discount; /* the rules read all of data */
+	cl.windows = WD_WINDOWS_PARAGRAPHS;
 	int rc = wd_classify(&cl, text, len, &c);
 	if (rc || c.score <= v->score)
 		return rc;

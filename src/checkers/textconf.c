@@ -22,6 +22,7 @@ int wd_textconf_parse(const json_t *conf, const char *const *keys, struct wd_tex
 	memset(tc, 0, sizeof *tc);
 	tc->turns = 4;
 	tc->max_bytes = 16384;
+	tc->window_discount = -1;
 	const char *key;
 	json_t *v;
 	json_object_foreach((json_t *)conf, key, v)
@@ -57,6 +58,10 @@ int wd_textconf_parse(const json_t *conf, const char *const *keys, struct wd_tex
 			    json_integer_value(v) > 1 << 20)
 				return fail(err, key, "must be an integer from 64 to 1048576");
 			tc->max_bytes = (size_t)json_integer_value(v);
+		} else if (strcmp(key, "window_discount") == 0) {
+			if (!json_is_number(v) || json_number_value(v) < 0)
+				return fail(err, key, "must be a number >= 0 (0: no windows)");
+			tc->window_discount = json_number_value(v);
 		}
 	}
 	if (!tc->model && !tc->rules)

@@ -14,10 +14,11 @@ struct wd_textconf {
 	const json_t *categories;  /* array of strings, or NULL */
 	int turns;                 /* default 4 */
 	size_t max_bytes;          /* default 16384 */
+	double window_discount;    /* >= 0; -1 when absent (the checker's default) */
 };
 
 /* Reads the keys named in keys (NULL-terminated; any of model, rules, categories, turns,
- * max_bytes), refusing others, with a malloc'd message in *err. */
+ * max_bytes, window_discount), refusing others, with a malloc'd message in *err. */
 int wd_textconf_parse(const json_t *conf, const char *const *keys, struct wd_textconf *tc,
                       char **err);
 /* The text of the last k messages of role (joined by "\n"), appended to out. WD_ETOOBIG when out

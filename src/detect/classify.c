@@ -632,6 +632,47 @@ static int score_windows(const struct wd_classifier *c, struct prepared *p,
 	return WD_OK;
 }
 
+/* The paragraphs of the prepared text p as windows (WD_WINDOWS_PARAGRAPHS), whose whole-text
+ * log-odds are z: each run between paragraph breaks ('\f', wd_normalize_lines) taken from both
+ * ends in turn, a long one by its first bytes within what is left of
+ * WD_CLASSIFY_WINDOW_BUDGET. A text of one paragraph has none. */
+static int score_paragraphs(const struct wd_classifier *c, struct prepared *p,
+                            struct wd_classification *out, double z)
+{
+	const char *t = p->norm.data;
+	size_t front = 0, back = p->norm.len, budget = WD_CLASSIFY_WINDOW_BUDGET;
+	if (!memchr(t, '\f', back))
+		return WD_OK;
+	for (int from_back = 0; front < back && budget > 0; from_back = !from_back) {
+		size_t s, e;
+		if (from_back) {
+			const char *f = memrchr(t + front, '\f', back - front);
+			s = f ? (size_t)(f - t) + 1 : front;
+			e = back;
+			back = f ? (size_t)(f - t) : front;
+		} else {
+			const char *f = memchr(t + front, '\f', back - front);
+			s = front;
+			e = f ? (size_t)(f - t) : back;
+			front = f ? e + 1 : back;
+		}
+		while (s < e && gap(t[s]))
+			s++;
+		while (e > s && gap(t[e - 1]))
+			e--;
+		if (e - s > budget) /* at a word's end within the budget */
+			for (e = s + budget; e > s && !gap(t[e]); e--)
+				;
+		if (e == s)
+			continue;
+		budget -= e - s;
+		int rc = score_window(c, p, s, e, out, &z);
+		if (rc)
+			return rc;
+	}
+	return WD_OK;
+}
+
 int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
                 struct wd_classification *out)
 {
@@ -652,7 +693,8 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 	double z;
 	rc = score(c, p, f, 0, p->norm.len, p->words, WD_CLASSIFY_RULE_GATE, out, &z);
 	if (rc == WD_OK && f && c->window_discount > 0 && p->norm.len > WD_CLASSIFY_WINDOW)
-		rc = score_windows(c, p, out, z);
+		rc = c->windows == WD_WINDOWS_PARAGRAPHS ? score_paragraphs(c, p, out, z)
+		                                         : score_windows(c, p, out, z);
 	return rc;
 }
 

@@ -39,6 +39,11 @@ struct wd_classifier {
 	 * window's log-odds less window_discount count when they beat the whole text's: a sentence
 	 * read out of its context says less. 0: off. */
 	double window_discount;
+	/* Which spans of a longer text are its windows: WD_WINDOWS_HARM (above) or
+	 * WD_WINDOWS_PARAGRAPHS: each paragraph whole (ended by a blank line; at most
+	 * WD_CLASSIFY_WINDOW_BUDGET bytes of them, from both ends in turn), for the jailbreak
+	 * checker, where an attack pasted before or after a document is a paragraph of its own. */
+	int windows;
 	/* Whether the rule packs read every text, not only what the model finds suspicious (where
 	 * a planted instruction or a jailbreak after pasted text dilutes in the model's score):
 	 * 0, or one of enum wd_rules_always. */
@@ -56,6 +61,8 @@ enum wd_rules_always {
 	 * read) (user turns: role-play uses the weak ones' phrases) */
 	WD_RULES_STRONG = 2,
 };
+
+enum wd_windows { WD_WINDOWS_HARM = 0, WD_WINDOWS_PARAGRAPHS = 1 };
 
 #define WD_CLASSIFY_WINDOW        160
 #define WD_CLASSIFY_WINDOW_BUDGET 4096
