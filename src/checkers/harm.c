@@ -147,10 +147,7 @@ static int harm_check_request(void *self, struct wd_check_ctx *c, const struct w
 	wd_buf_init(&convo, h->c.max_bytes);
 	int rc = wd_textconf_user_turns(x, 1, &last);
 	/* with one user turn (or turns: 1) the conversation is that turn: judged once */
-	size_t users = 0;
-	for (size_t i = 0; i < x->nmsgs && users < 2; i++)
-		users += x->msgs[i].role == WD_ROLE_USER;
-	if ((rc == WD_OK || rc == WD_ETOOBIG) && users > 1 && h->turns > 1)
+	if ((rc == WD_OK || rc == WD_ETOOBIG) && wd_textconf_several_user_turns(x) && h->turns > 1)
 		rc = wd_textconf_user_turns(x, h->turns, &convo);
 	if (rc == WD_ETOOBIG)
 		rc = WD_OK; /* the bounded prefix is what is judged */

@@ -26,6 +26,9 @@
  * request for it in the newest user turn an attack, in whatever language or wording
  * (detect/secret): injection.direct at GUARDED_SECRET_SCORE.
  *
+ * The user's last `turns` turns are scored together and the newest alone, the higher counting:
+ * a jailbreak after harmless turns dilutes in them.
+ *
  * A jailbreak pasted before or after a document is diluted in the whole turn's score, so each
  * paragraph of the user's turns is also read on its own (detect/classify WD_WINDOWS_PARAGRAPHS)
  * and counts when its log-odds less window_discount beat the whole text's. 5 was chosen on the
@@ -519,6 +522,14 @@ static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
 		rc = consider(j, text.data, text.len, "jailbreak.other", "user", 0, v);
 	else if (rc == WD_ETOOBIG)
 		rc = WD_OK;
+	/* the newest turn alone too: a jailbreak after harmless turns dilutes in them */
+	if ((rc == WD_OK || rc == WD_ETOOBIG) && wd_textconf_several_user_turns(x) &&
+	    j->turns > 1) {
+		wd_buf_reset(&text);
+		rc = wd_textconf_user_turns(x, 1, &text);
+		if ((rc == WD_OK || rc == WD_ETOOBIG) && text.len)
+			rc = consider(j, text.data, text.len, "jailbreak.other", "user", 0, v);
+	}
 	/* what tools and functions returned, and retrieved text in system messages: injection,
 	 * not the user's words; and whether a system message guards a secret */
 	int guarded = 0;

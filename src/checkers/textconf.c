@@ -69,6 +69,14 @@ int wd_textconf_parse(const json_t *conf, const char *const *keys, struct wd_tex
 	return WD_OK;
 }
 
+int wd_textconf_several_user_turns(const struct wd_exchange *x)
+{
+	size_t users = 0;
+	for (size_t i = 0; i < x->nmsgs && users < 2; i++)
+		users += x->msgs[i].role == WD_ROLE_USER;
+	return users > 1;
+}
+
 static int append_parts(const struct wd_message *m, struct wd_buf *out)
 {
 	for (size_t j = 0; j < m->nparts; j++) {

@@ -25,6 +25,9 @@ int wd_textconf_parse(const json_t *conf, const char *const *keys, struct wd_tex
  * filled up (what fitted is kept). */
 int wd_textconf_turns(const struct wd_exchange *x, enum wd_role role, int k, struct wd_buf *out);
 #define wd_textconf_user_turns(x, k, out) wd_textconf_turns((x), WD_ROLE_USER, (k), (out))
+/* Whether the conversation has more than one user message: then the newest alone and the last
+ * turns together are different texts, and both are scored. */
+int wd_textconf_several_user_turns(const struct wd_exchange *x);
 /* A message's text parts and tool-call arguments, appended to out (bounded). */
 void wd_textconf_message_text(const struct wd_message *m, struct wd_buf *out);
 /* How much of t[0, len) an evidence excerpt keeps: up to 80 bytes, not cutting a UTF-8
