@@ -551,9 +551,12 @@ static int score_window(const struct wd_classifier *c, struct prepared *p, size_
 	int rc = wd_features_extract(t + s, e - s, e - s, wd_linear_features(c->model), &p->window);
 	struct wd_classification w = {.model_p = 0.5};
 	double zw;
+	/* the rules that read every text read the whole of it: a window's are the model's */
+	struct wd_classifier wc = *c;
+	wc.rules_always = 0;
 	if (rc == WD_OK)
-		rc = score(c, p, &p->window, s, e - s, count_words(t + s, e - s), WINDOW_RULE_GATE,
-		           &w, &zw);
+		rc = score(&wc, p, &p->window, s, e - s, count_words(t + s, e - s),
+		           WINDOW_RULE_GATE, &w, &zw);
 	if (rc)
 		return rc;
 	zw -= c->window_discount;
