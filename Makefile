@@ -164,6 +164,11 @@ ROLEPLAY := tests/data/benign_roleplay.jsonl
 # on the training split; the test split is reported below.
 LONG := tests/data/benign_long.jsonl
 
+# Short everyday messages ("What's the capital of Australia?", "make it more formal", "hi"),
+# written for warden: what most traffic looks like. No model trains on them (training the
+# jailbreak model on them took its main table under 0.90 at the threshold validation picks).
+EVERYDAY := tests/data/benign_everyday.jsonl
+
 # Developers' questions about code, config and shell snippets ("find ... -print0 | xargs -0 rm --
 # what does the -- do?"), written for warden: symbol salad that is not an attack.
 CODEQ := tests/data/benign_code_questions.jsonl
@@ -291,6 +296,9 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)
 		--positive jailbreak --negative benign
 	@echo "Long messages: letters, fiction, documents with a task, instructions (warden's own, test split):"
 	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --data $(LONG) --positive jailbreak --negative benign
+	@echo "Short everyday messages (warden's own, all records):"
+	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --split all --data $(EVERYDAY) \
+		--positive jailbreak --negative benign
 	@echo "Developers' questions with code, config and shell snippets (warden's own, all records):"
 	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --split all --data $(CODEQ) \
 		--positive jailbreak --negative benign
