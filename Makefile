@@ -169,6 +169,12 @@ LONG := tests/data/benign_long.jsonl
 # jailbreak model on them took its main table under 0.90 at the threshold validation picks).
 EVERYDAY := tests/data/benign_everyday.jsonl
 
+# Conversations written for warden: harmful intent or a jailbreak set up over earlier turns, the
+# last message innocuous alone, and benign conversations on the same topics and in the same
+# forms. Each record's "context" holds the earlier messages (warden eval sends them first).
+MULTITURN := tests/data/multiturn.jsonl
+MULTITURN_JB := tests/data/multiturn_jailbreak.jsonl
+
 # Developers' questions about code, config and shell snippets ("find ... -print0 | xargs -0 rm --
 # what does the -- do?"), written for warden: symbol salad that is not an attack.
 CODEQ := tests/data/benign_code_questions.jsonl
@@ -296,6 +302,11 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)
 		--positive jailbreak --negative benign
 	@echo "Long messages: letters, fiction, documents with a task, instructions (warden's own, test split):"
 	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --data $(LONG) --positive jailbreak --negative benign
+	@echo "Conversations: harm or a jailbreak spread over turns, and benign ones (warden's own, all records):"
+	$(EVAL) --checker harm+rules,badwords --split all --data $(MULTITURN) --positive harmful \
+		--negative benign
+	$(EVAL) --checker jailbreak,jb-keywords --split all --data $(MULTITURN_JB) --positive jailbreak \
+		--negative benign
 	@echo "Short everyday messages (warden's own, all records):"
 	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --split all --data $(EVERYDAY) \
 		--positive jailbreak --negative benign

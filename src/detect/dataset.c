@@ -35,6 +35,9 @@ static void sample_free(struct wd_sample *s)
 	free(s->category);
 	free(s->source);
 	free(s->system);
+	for (size_t i = 0; i < s->ncontext; i++)
+		free(s->context[i].content);
+	free(s->context);
 }
 
 void wd_dataset_free(struct wd_sample *v, size_t n)
@@ -60,6 +63,50 @@ static int opt_str(json_t *o, const char *key, char **dst, const char *path, siz
 	if (!*dst) {
 		snprintf(err, errlen, "%s:%zu: out of memory", path, line);
 		return WD_ENOMEM;
+	}
+	return WD_OK;
+}
+
+/* The optional "context" member of o into s: an array of at most WD_DATASET_MAX_CONTEXT objects
+ * {"role": "user" or "assistant", "content": string}. */
+static int context_of(json_t *o, struct wd_sample *s, const char *path, size_t line, char *err,
+                      size_t errlen)
+{
+	json_t *c = json_object_get(o, "context");
+	if (!c || json_is_null(c))
+		return WD_OK;
+	if (!json_is_array(c) || json_array_size(c) > WD_DATASET_MAX_CONTEXT) {
+		snprintf(err, errlen, "%s:%zu: \"context\" must be an array of at most %d messages",
+		         path, line, WD_DATASET_MAX_CONTEXT);
+		return WD_EINVAL;
+	}
+	s->context = calloc(json_array_size(c) + 1, sizeof *s->context);
+	if (!s->context) {
+		snprintf(err, errlen, "%s:%zu: out of memory", path, line);
+		return WD_ENOMEM;
+	}
+	size_t i;
+	json_t *m;
+	json_array_foreach(c, i, m)
+	{
+		const char *role = json_string_value(json_object_get(m, "role"));
+		json_t *content = json_object_get(m, "content");
+		if (!json_is_object(m) || !role ||
+		    (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0) ||
+		    !json_is_string(content)) {
+			snprintf(err, errlen,
+			         "%s:%zu: \"context\"[%zu] must be {\"role\": \"user\" or "
+			         "\"assistant\", \"content\": a string}",
+			         path, line, i);
+			return WD_EINVAL;
+		}
+		s->context[i].assistant = strcmp(role, "assistant") == 0;
+		s->context[i].content = strdup(json_string_value(content));
+		if (!s->context[i].content) {
+			snprintf(err, errlen, "%s:%zu: out of memory", path, line);
+			return WD_ENOMEM;
+		}
+		s->ncontext = i + 1;
 	}
 	return WD_OK;
 }
@@ -96,6 +143,8 @@ static int parse_line(const char *buf, size_t len, const char *field, struct wd_
 		rc = opt_str(o, "source", &s->source, path, line, err, errlen);
 	if (!rc)
 		rc = opt_str(o, "system_prompt", &s->system, path, line, err, errlen);
+	if (!rc)
+		rc = context_of(o, s, path, line, err, errlen);
 	if (rc)
 		goto out;
 	s->tricky = json_is_true(json_object_get(o, "tricky_benign"));

@@ -181,20 +181,29 @@ static int flagged_by(struct wd_chain *ch, const struct wd_sample *r, double *sc
 {
 	*score = 0;
 	cat[0] = '\0';
-	/* the record's text as the user's message, after its system prompt when it has one */
-	struct wd_part parts[2] = {
-	    {WD_PART_TEXT, r->system, r->system ? strlen(r->system) : 0, NULL},
-	    {WD_PART_TEXT, r->text, strlen(r->text), NULL},
-	};
-	struct wd_message msgs[2] = {
-	    {.role = WD_ROLE_SYSTEM, .choice = -1, .parts = &parts[0], .nparts = 1},
-	    {.role = WD_ROLE_USER, .choice = -1, .parts = &parts[1], .nparts = 1},
-	};
-	struct wd_exchange x = {.route = WD_ROUTE_CHAT, .msgs = msgs, .nmsgs = 2};
-	if (!r->system) {
-		x.msgs = &msgs[1];
-		x.nmsgs = 1;
+	/* the record's text as the newest user message, after its system prompt and its earlier
+	 * messages when it has them */
+	struct wd_part parts[WD_DATASET_MAX_CONTEXT + 2];
+	struct wd_message msgs[WD_DATASET_MAX_CONTEXT + 2];
+	size_t n = 0;
+	if (r->system) {
+		parts[n] = (struct wd_part){WD_PART_TEXT, r->system, strlen(r->system), NULL};
+		msgs[n++] = (struct wd_message){.role = WD_ROLE_SYSTEM};
 	}
+	for (size_t i = 0; i < r->ncontext; i++, n++) {
+		const char *t = r->context[i].content;
+		parts[n] = (struct wd_part){WD_PART_TEXT, t, strlen(t), NULL};
+		msgs[n] = (struct wd_message){.role = r->context[i].assistant ? WD_ROLE_ASSISTANT
+		                                                              : WD_ROLE_USER};
+	}
+	parts[n] = (struct wd_part){WD_PART_TEXT, r->text, strlen(r->text), NULL};
+	msgs[n++] = (struct wd_message){.role = WD_ROLE_USER};
+	for (size_t i = 0; i < n; i++) {
+		msgs[i].choice = -1;
+		msgs[i].parts = &parts[i];
+		msgs[i].nparts = 1;
+	}
+	struct wd_exchange x = {.route = WD_ROUTE_CHAT, .msgs = msgs, .nmsgs = n};
 	struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
 	struct wd_run *run = wd_run_new(ch, "eval", wake, &w);
 	if (!run)
@@ -202,10 +211,10 @@ static int flagged_by(struct wd_chain *ch, const struct wd_sample *r, double *sc
 	int rc = wd_run_request(run, WD_PHASE_REQUEST, &x);
 	while (rc == WD_AGAIN)
 		rc = wait_async(run, &w);
-	size_t n;
-	const struct wd_outcome *o = wd_run_outcomes(run, &n);
+	size_t nout;
+	const struct wd_outcome *o = wd_run_outcomes(run, &nout);
 	int hit = 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < nout; i++)
 		if (o[i].kind == WD_OUT_INCIDENT) {
 			hit = 1;
 			if (o[i].score > *score) {

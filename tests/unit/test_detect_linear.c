@@ -389,6 +389,26 @@ TEST(dataset_load)
 		CHECK_STR(v[104].text, "t99");
 	}
 	wd_dataset_free(v, n);
+	/* "context": the conversation before text, in order */
+	const char *m = "{\"text\": \"and how much?\", \"context\": [{\"role\": \"user\", "
+	                "\"content\": \"I need X.\"}, {\"role\": \"assistant\", \"content\": "
+	                "\"Why?\"}]}\n{\"text\": \"alone\", \"context\": null}\n";
+	write_file(tmp("turns.jsonl"), m, strlen(m));
+	v = NULL;
+	n = 0;
+	CHECK_EQ_INT(wd_dataset_load(tmp("turns.jsonl"), &v, &n, err, sizeof err), 0);
+	CHECK_EQ_INT(n, 2);
+	if (n == 2) {
+		CHECK_EQ_INT(v[0].ncontext, 2);
+		if (v[0].ncontext == 2) {
+			CHECK_STR(v[0].context[0].content, "I need X.");
+			CHECK_EQ_INT(v[0].context[0].assistant, 0);
+			CHECK_STR(v[0].context[1].content, "Why?");
+			CHECK_EQ_INT(v[0].context[1].assistant, 1);
+		}
+		CHECK(v[1].context == NULL && v[1].ncontext == 0);
+	}
+	wd_dataset_free(v, n);
 	/* PATH@FIELD takes the text from another field; a record without it is refused. */
 	const char *c = "{\"id\": \"c-1\", \"text\": \"int x;\", \"prompt\": \"Write C\"}\n";
 	write_file(tmp("code.jsonl"), c, strlen(c));
@@ -445,6 +465,26 @@ TEST(dataset_errors)
 	snprintf(want, sizeof want, "%s:1: \"group\" must be a string", tmp("bad.jsonl"));
 	const char *s5 = "{\"text\": \"a\", \"group\": 7}\n";
 	load_fails(s5, strlen(s5), WD_EINVAL, want);
+	/* "context" of the wrong shape, a role other than user or assistant, or too many */
+	snprintf(want, sizeof want, "%s:1: \"context\" must be an array", tmp("bad.jsonl"));
+	const char *s6 = "{\"text\": \"a\", \"context\": \"earlier\"}\n";
+	load_fails(s6, strlen(s6), WD_EINVAL, want);
+	snprintf(want, sizeof want, "%s:1: \"context\"[1] must be", tmp("bad.jsonl"));
+	const char *s7 = "{\"text\": \"a\", \"context\": [{\"role\": \"user\", \"content\": "
+	                 "\"x\"}, {\"role\": \"system\", \"content\": \"y\"}]}\n";
+	load_fails(s7, strlen(s7), WD_EINVAL, want);
+	snprintf(want, sizeof want, "%s:1: \"context\"[0] must be", tmp("bad.jsonl"));
+	const char *s8 = "{\"text\": \"a\", \"context\": [{\"role\": \"user\"}]}\n";
+	load_fails(s8, strlen(s8), WD_EINVAL, want);
+	char many[8192];
+	size_t k = (size_t)snprintf(many, sizeof many, "{\"text\": \"a\", \"context\": [");
+	for (int i = 0; i <= WD_DATASET_MAX_CONTEXT; i++)
+		k += (size_t)snprintf(many + k, sizeof many - k,
+		                      "%s{\"role\": \"user\", \"content\": \"x\"}", i ? ", " : "");
+	k += (size_t)snprintf(many + k, sizeof many - k, "]}\n");
+	snprintf(want, sizeof want, "%s:1: \"context\" must be an array of at most",
+	         tmp("bad.jsonl"));
+	load_fails(many, k, WD_EINVAL, want);
 	/* A line over 1 MiB. */
 	size_t big = (1u << 20) + 100;
 	char *p = malloc(big);
