@@ -5,22 +5,16 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
+#include "memfile.h"
 #include "detect/dataset.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int fd = memfd_create("records", 0);
+	char path[64], err[256];
+	int fd = memfile(data, size, path, sizeof path);
 	if (fd < 0)
 		return 0;
-	if (write(fd, data, size) != (ssize_t)size) {
-		close(fd);
-		return 0;
-	}
-	char path[64], err[256];
-	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	struct wd_sample *v = NULL;
 	size_t n = 0, sum = 0;
 	if (wd_dataset_load(path, &v, &n, err, sizeof err) == 0)

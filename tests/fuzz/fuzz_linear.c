@@ -5,23 +5,17 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
+#include "memfile.h"
 #include "detect/features.h"
 #include "detect/linear.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int fd = memfd_create("model", 0);
+	char path[64], err[256];
+	int fd = memfile(data, size, path, sizeof path);
 	if (fd < 0)
 		return 0;
-	if (write(fd, data, size) != (ssize_t)size) {
-		close(fd);
-		return 0;
-	}
-	char path[64], err[256];
-	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 	struct wd_linear *m = NULL;
 	if (wd_linear_load(path, &m, err, sizeof err) == 0) {
 		uint32_t idx[3] = {0, 12345, WD_FEATURE_DIM - 1};

@@ -65,18 +65,25 @@ TEST(operator_text_is_not)
 	CHECK_STR(span(""), "");
 }
 
-/* The checker (rule packs only) on a system message and a user message; the verdict's score. */
-static double check(const char *system_scan, const char *sys, const char *user)
+/* The checker made from the JSON config conf (checked to load), or NULL. */
+static void *checker(const char *conf)
 {
-	char conf[160];
-	snprintf(conf, sizeof conf,
-	         "{\"rules\": \"conf/rules/injection.yaml\", \"system\": \"%s\"}", system_scan);
 	json_t *c = json_loads(conf, 0, NULL);
 	void *self = NULL;
 	char *err = NULL;
 	CHECK_EQ_INT(wd_checker_jailbreak.init(c, &self, &err), WD_OK);
 	json_decref(c);
 	free(err);
+	return self;
+}
+
+/* The checker (rule packs only) on a system message and a user message; the verdict's score. */
+static double check(const char *system_scan, const char *sys, const char *user)
+{
+	char conf[160];
+	snprintf(conf, sizeof conf,
+	         "{\"rules\": \"conf/rules/injection.yaml\", \"system\": \"%s\"}", system_scan);
+	void *self = checker(conf);
 	struct wd_part parts[2] = {{WD_PART_TEXT, sys, strlen(sys), NULL},
 	                           {WD_PART_TEXT, user, strlen(user), NULL}};
 	struct wd_message msgs[2] = {
@@ -135,14 +142,8 @@ TEST(user_turns_meet_the_strong_rules)
 		printf("  (conf/models not found: skipped)\n");
 		return;
 	}
-	json_t *c = json_loads("{\"model\": \"conf/models/jailbreak.model\", \"rules\": "
-	                       "\"conf/rules\"}",
-	                       0, NULL);
-	void *self = NULL;
-	char *err = NULL;
-	CHECK_EQ_INT(wd_checker_jailbreak.init(c, &self, &err), WD_OK);
-	json_decref(c);
-	free(err);
+	void *self = checker("{\"model\": \"conf/models/jailbreak.model\", \"rules\": "
+	                     "\"conf/rules\"}");
 	if (!self)
 		return;
 	const char *para =
@@ -199,13 +200,7 @@ static void *model_only(double window_discount)
 		snprintf(conf, sizeof conf,
 		         "{\"model\": \"conf/models/jailbreak.model\", \"window_discount\": %g}",
 		         window_discount);
-	json_t *c = json_loads(conf, 0, NULL);
-	void *self = NULL;
-	char *err = NULL;
-	CHECK_EQ_INT(wd_checker_jailbreak.init(c, &self, &err), WD_OK);
-	json_decref(c);
-	free(err);
-	return self;
+	return checker(conf);
 }
 
 /* A jailbreak pasted after a document is a paragraph of its own: read alone, less
