@@ -2,16 +2,18 @@
  * conversation, not only its last message: the last user turn alone and the last `turns` user
  * turns together, keeping the higher, so an escalation spread over turns is still seen. Answers
  * (finish) are scored as one text. The score comes from detect/classify (a linear model over
- * hashed n-grams + intent/topic/context rule packs); the category from the strongest rule, or
- * "harm" when only the model spoke. A streamed answer is gathered per choice and judged at its
- * end, so as an enforcing block it holds the whole stream; as a flag (the default) it holds
- * nothing back. `categories` limits which categories may hit. A request's last turn is also read
- * in windows (detect/classify.h), so a request hidden in a pasted document is not diluted;
- * answers are read whole.
+ * hashed n-grams + intent/topic/context rule packs); the category from the strongest rule, else
+ * from the category model (category_model, which also puts its top CATEGORY_SCORES per-category
+ * scores of a likely hit in the evidence), else "harm". A streamed answer is gathered per choice
+ * and judged at its end, so as an enforcing block it holds the whole stream; as a flag (the
+ * default) it holds nothing back. `categories` limits which categories may hit. A request's last
+ * turn is also read in windows (detect/classify.h), so a request hidden in a pasted document is not
+ * diluted; answers are read whole.
  *
  * config: model (path of a linear model with classes benign, harmful), rules (directory of rule
  * packs), categories (list of ids; default all), turns (4), max_bytes (16384), category_model,
  * window_discount (WD_HARM_WINDOW_DISCOUNT; 0: no windows). */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,9 @@ struct harm {
 	int turns;
 	double window_discount; /* for requests (detect/classify.h); answers are read whole */
 };
+
+/* How many of the category model's per-category scores an incident's evidence shows. */
+#define CATEGORY_SCORES 3
 
 /* A request's windows give up this much log-odds to the whole text: chosen on the validation
  * split (make eval). */
@@ -119,12 +124,30 @@ static int judge(const struct harm *h, const char *const *texts, const size_t *l
 			which = i;
 		}
 	}
-	/* the strongest rule names the category; else the category model, for a likely hit (on the
-	 * window that decided, when one did) */
-	if (!best.category[0] && h->categories_model && best.score >= 0.5)
-		wd_classify_argmax(h->categories_model, best.window[0] ? best.window : texts[which],
-		                   best.window[0] ? strlen(best.window) : lens[which],
-		                   h->c.max_bytes, best.category, sizeof best.category);
+	/* for a likely hit, the category model's score of each category (on the window that
+	 * decided, when one did); the strongest rule names the category, else the top one */
+	double probs[WD_CLASSIFY_MAX_CLASSES];
+	size_t k = 0;
+	if (n && h->categories_model && best.score >= 0.5) {
+		int rc = best.window[0]
+		             ? wd_classify_probs(h->categories_model, best.window,
+		                                 strlen(best.window), h->c.max_bytes, probs)
+		             : wd_classify_probs(h->categories_model, texts[which], lens[which],
+		                                 h->c.max_bytes, probs);
+		if (rc == WD_ENOMEM)
+			return rc;
+		k = rc == WD_OK ? wd_linear_nclass(h->categories_model) : 0;
+	}
+	size_t order[WD_CLASSIFY_MAX_CLASSES];
+	for (size_t i = 0; i < k; i++) { /* classes by score, highest first */
+		size_t j = i;
+		for (; j > 0 && probs[order[j - 1]] < probs[i]; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	if (!best.category[0] && k)
+		snprintf(best.category, sizeof best.category, "%s",
+		         wd_linear_class(h->categories_model, order[0]));
 	const char *cat = best.category[0] ? best.category : "harm";
 	if (!n || !allowed(h, cat))
 		return WD_OK;
@@ -135,6 +158,17 @@ static int judge(const struct harm *h, const char *const *texts, const size_t *l
 	                                   best.window[0] ? "window"
 	                                   : which        ? "conversation"
 	                                                  : "last");
+	if (!v->evidence)
+		return WD_ENOMEM;
+	if (k) { /* the top CATEGORY_SCORES: [{"id": "S9", "p": 0.93}, ...] */
+		json_t *scores = json_array();
+		for (size_t i = 0; i < k && i < CATEGORY_SCORES; i++)
+			json_array_append_new(
+			    scores, json_pack("{s:s,s:f}", "id",
+			                      wd_linear_class(h->categories_model, order[i]), "p",
+			                      round(probs[order[i]] * 1000) / 1000));
+		json_object_set_new(v->evidence, "categories", scores);
+	}
 	return WD_OK;
 }
 

@@ -307,7 +307,7 @@ static double logit(double p)
 /* The last text this thread prepared (normalised, its words counted, featurised per feature
  * set as models ask). The harm and jailbreak checkers usually score the same turn one after the
  * other, so the second finds it here. Exact: the raw bytes are compared. A second slot holds
- * what wd_classify_argmax reads when it is not that text (the harm checker's category model on
+ * what wd_classify_probs reads when it is not that text (the harm checker's category model on
  * the window that decided), so the turn stays cached for the jailbreak checker. Freed when the
  * thread exits. */
 #define FEATURE_SETS 2 /* 0 and WD_FEATURES_LEXICON */
@@ -701,12 +701,11 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 	return rc;
 }
 
-int wd_classify_argmax(const struct wd_linear *m, const char *text, size_t len, size_t max_bytes,
-                       char *out, size_t outlen)
+int wd_classify_probs(const struct wd_linear *m, const char *text, size_t len, size_t max_bytes,
+                      double *probs)
 {
-	double probs[32];
 	size_t k = wd_linear_nclass(m);
-	if (k == 0 || k > 32)
+	if (k == 0 || k > WD_CLASSIFY_MAX_CLASSES)
 		return WD_EINVAL;
 	if (len > max_bytes)
 		len = max_bytes;
@@ -721,11 +720,5 @@ int wd_classify_argmax(const struct wd_linear *m, const char *text, size_t len, 
 	if (!f)
 		return rc;
 	wd_linear_predict(m, f, probs);
-	size_t best = 0;
-	for (size_t i = 1; i < k; i++) {
-		if (probs[i] > probs[best])
-			best = i;
-	}
-	snprintf(out, outlen, "%s", wd_linear_class(m, best));
 	return WD_OK;
 }

@@ -96,9 +96,12 @@ int wd_classifier_load(struct wd_classifier *c, const char *model, const char *p
 int wd_classifier_load_strong(struct wd_classifier *c, const char *rules_dir, char *err,
                               size_t errlen);
 void wd_classifier_free(struct wd_classifier *c);
-/* The most probable class of a multi-class model (e.g. a category model) for text, into out. */
-int wd_classify_argmax(const struct wd_linear *m, const char *text, size_t len, size_t max_bytes,
-                       char *out, size_t outlen);
+/* A multi-class model's (e.g. a category model's) probability of each class for text, one
+ * against the rest: probs[i] for class i (wd_linear_class), room for WD_CLASSIFY_MAX_CLASSES.
+ * WD_EINVAL for a model of more classes. */
+#define WD_CLASSIFY_MAX_CLASSES 32
+int wd_classify_probs(const struct wd_linear *m, const char *text, size_t len, size_t max_bytes,
+                      double *probs);
 int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
                 struct wd_classification *out);
 
