@@ -159,7 +159,7 @@ HOWTO := tests/data/benign_howto.jsonl
 ROLEPLAY := tests/data/benign_roleplay.jsonl
 # Long messages written for warden: personal letters and posts, fiction drafts, work documents
 # with a task, detailed instructions for a harmless task (400, 600-3000 characters). The public
-# benign sets are short prompts; without these the jailbreak checker flagged 40% of such messages
+# benign sets are short prompts; without these the jailbreak checker flagged 36% of such messages
 # (fiction and instructions read like the long jailbreak templates). The jailbreak model trains
 # on the training split; the test split is reported below.
 LONG := tests/data/benign_long.jsonl
