@@ -3,9 +3,11 @@
  * system message (where the checker looks for the line that introduces retrieved text, and
  * whether it guards a secret) and a user message (scored, asked whether it wants a secret, and
  * its tail read by the suffix detector's symbol scan), both arbitrary bytes, NUL included; the
- * checker is run with the "context" and "all" system scans. Rules only (no model file to
- * load); the verdict must be a score in [0, 1]. Run from the repository root (it reads
- * conf/rules/injection.yaml). */
+ * checker is run with the "context" and "all" system scans, rules only. The same two parts are
+ * then two user turns for the checker as the default config loads it (model, rule packs, suffix
+ * detector): the turns together and the newest alone, each paragraph as a window. Every verdict
+ * must be a score in [0, 1]. Run from the repository root (it reads conf/rules and
+ * conf/models). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +16,8 @@
 #include "checkers/checkers.h"
 #include "openai/exchange.h"
 
-static void *checker(const char *system)
+static void *checker(const char *conf)
 {
-	char conf[128];
-	snprintf(conf, sizeof conf,
-	         "{\"rules\": \"conf/rules/injection.yaml\", \"system\": \"%s\"}", system);
 	json_t *c = json_loads(conf, 0, NULL);
 	void *self = NULL;
 	char *err = NULL;
@@ -30,10 +29,14 @@ static void *checker(const char *system)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static void *scans[2];
+	static void *scans[3];
 	if (!scans[0]) {
-		scans[0] = checker("context");
-		scans[1] = checker("all");
+		scans[0] =
+		    checker("{\"rules\": \"conf/rules/injection.yaml\", \"system\": \"context\"}");
+		scans[1] =
+		    checker("{\"rules\": \"conf/rules/injection.yaml\", \"system\": \"all\"}");
+		scans[2] = checker("{\"model\": \"conf/models/jailbreak.model\", \"rules\": "
+		                   "\"conf/rules\", \"charlm\": \"conf/models/charlm.model\"}");
 	}
 	if (size == 0)
 		return 0;
@@ -48,11 +51,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    {.role = WD_ROLE_USER, .choice = -1, .parts = &parts[1], .nparts = 1},
 	};
 	struct wd_exchange x = {.route = WD_ROUTE_CHAT, .msgs = msgs, .nmsgs = 2};
-	for (int i = 0; i < 2; i++) {
+	struct wd_message turns[3] = {
+	    {.role = WD_ROLE_USER, .choice = -1, .parts = &parts[0], .nparts = 1},
+	    {.role = WD_ROLE_ASSISTANT, .choice = -1},
+	    {.role = WD_ROLE_USER, .choice = -1, .parts = &parts[1], .nparts = 1},
+	};
+	struct wd_exchange convo = {.route = WD_ROUTE_CHAT, .msgs = turns, .nmsgs = 3};
+	for (int i = 0; i < 3; i++) {
 		struct wd_check_ctx ctx = {0};
 		struct wd_verdict v;
 		memset(&v, 0, sizeof v);
-		if (wd_checker_jailbreak.check_request(scans[i], &ctx, &x, &v) == 0 &&
+		if (wd_checker_jailbreak.check_request(scans[i], &ctx, i < 2 ? &x : &convo, &v) ==
+		        0 &&
 		    !(v.score >= 0 && v.score <= 1))
 			abort();
 		json_decref(v.evidence);
