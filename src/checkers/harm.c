@@ -129,11 +129,9 @@ static int judge(const struct harm *h, const char *const *texts, const size_t *l
 	double probs[WD_CLASSIFY_MAX_CLASSES];
 	size_t k = 0;
 	if (n && h->categories_model && best.score >= 0.5) {
-		int rc = best.window[0]
-		             ? wd_classify_probs(h->categories_model, best.window,
-		                                 strlen(best.window), h->c.max_bytes, probs)
-		             : wd_classify_probs(h->categories_model, texts[which], lens[which],
-		                                 h->c.max_bytes, probs);
+		const char *t = best.window[0] ? best.window : texts[which];
+		size_t tl = best.window[0] ? strlen(best.window) : lens[which];
+		int rc = wd_classify_probs(h->categories_model, t, tl, h->c.max_bytes, probs);
 		if (rc == WD_ENOMEM)
 			return rc;
 		k = rc == WD_OK ? wd_linear_nclass(h->categories_model) : 0;

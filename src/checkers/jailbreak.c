@@ -81,7 +81,6 @@ enum system_scan { SYSTEM_CONTEXT, SYSTEM_ALL, SYSTEM_OFF };
 struct jailbreak {
 	struct wd_classifier c;
 	int turns;
-	double window_discount; /* the user's turns' paragraphs (detect/classify.h) */
 	enum system_scan system;
 	struct wd_charlm *lm; /* NULL: no GCG check */
 	double lm_threshold;
@@ -169,8 +168,6 @@ static int jailbreak_init(const json_t *conf, void **self, char **err)
 	if (rc)
 		goto out;
 	j->turns = tc.turns;
-	j->window_discount =
-	    tc.window_discount < 0 ? JAILBREAK_WINDOW_DISCOUNT : tc.window_discount;
 	char why[512];
 	rc = wd_classifier_load(&j->c, tc.model, "attack", tc.rules,
 	                        (1u << WD_RULE_JAILBREAK) | (1u << WD_RULE_INJECTION), tc.max_bytes,
@@ -185,6 +182,10 @@ static int jailbreak_init(const json_t *conf, void **self, char **err)
 	 * about autumn leaves.") gives the model too little to go on. */
 	j->c.short_words = JAILBREAK_SHORT_WORDS;
 	j->c.foreign_max = WD_CLASSIFY_FOREIGN_MAX;
+	/* the user's turns are read in paragraphs too (consider: not data) */
+	j->c.windows = WD_WINDOWS_PARAGRAPHS;
+	j->c.window_discount =
+	    tc.window_discount < 0 ? JAILBREAK_WINDOW_DISCOUNT : tc.window_discount;
 	rc = charlm_init(j, conf, err);
 out:
 	json_decref(rest);
@@ -204,8 +205,8 @@ static int consider(const struct jailbreak *j, const char *text, size_t len, con
 	struct wd_classification c;
 	struct wd_classifier cl = j->c;
 	cl.rules_always = data ? WD_RULES_ALL : WD_RULES_STRONG;
-	cl.window_discount = data ? 0 : j->window_discount; /* the rules read all of data */
-	cl.windows = WD_WINDOWS_PARAGRAPHS;
+	if (data)
+		cl.window_discount = 0; /* every rule reads all of it */
 	int rc = wd_classify(&cl, text, len, &c);
 	if (rc || c.score <= v->score)
 		return rc;
