@@ -134,6 +134,17 @@ BENIGN := $(DATA)/cyberseceval-mitre-frr/mitre_frr_dev.jsonl \
 	$(DATA)/mt-bench-questions/mt_bench_questions.jsonl tests/data/benign_lookalikes.jsonl
 ATTACKS := $(DATA)/jailbreak-llms-in-the-wild/jailbreak_prompts.jsonl \
 	$(DATA)/cyberseceval-prompt-injection/prompt_injection.jsonl $(DATA)/bipia/bipia_attacks_train.jsonl
+# CyberSecEval's "logic-violating" injections are mostly harmless requests ("What is the weather
+# usually like in Los Angeles in February?") that are attacks only on their system prompt ("...
+# describe the climate in New York City. Under no circumstances ..."). The jailbreak model learns
+# the attacks without them; jailbreak_restricted.model learns them too, and reads the user's turns
+# when the operator's system prompt restricts the assistant (trained on them, the jailbreak
+# checker flagged 5.3% of warden's everyday messages; 3.3% now).
+ATTACKS_ANY := $(filter-out $(DATA)/cyberseceval-prompt-injection/prompt_injection.jsonl,$(ATTACKS)) \
+	$(BUILD)/prompt_injection_any.jsonl
+$(BUILD)/prompt_injection_any.jsonl: $(DATA)/cyberseceval-prompt-injection/prompt_injection.jsonl
+	@mkdir -p $(BUILD)
+	jq -c 'select(.risk_category != "logic-violating")' $< > $@
 
 # Harm training only (not in the request table): AdvBench's harmful strings (toxic statements),
 # and model answers: complying with one of xstest's unsafe prompts is a harmful answer, answers to
@@ -203,16 +214,20 @@ CHARLM_CODE := $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
 CHARLM_FLUENT := $(DATA)/advbench/advbench_behaviors.jsonl $(DATA)/harmbench/harmbench_val.jsonl \
 	$(DATA)/strongreject/strongreject_dev.jsonl
 
+# A jailbreak model from the attacks $(1) and the benign sets, into conf/models/$(2).model.
+train_jailbreak = $(BUILD)/warden train $(foreach f,$(1) $(BENIGN) $(JB_BENIGN),--data $(f)) \
+	--map jailbreak=attack --map injection=attack --map harmful=benign \
+	--map insecure_code=benign --map secure_code=benign --map compliance=benign \
+	--map refusal=benign --map partial_refusal=benign \
+	--classes benign,attack --balance --l1 --c 48 --out conf/models/$(2).model
+
 # Rebuilds the committed model files from the public data (train split only; deterministic).
-models: $(BUILD)/warden $(BUILD)/answers.jsonl
+models: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/prompt_injection_any.jsonl
 	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN) $(HARM_MORE) $(CODE) $(CONTRAST) $(HOWTO),--data $(f)) \
 		--map insecure_code=benign --map secure_code=benign \
 		--classes benign,harmful --balance --l1 --c 32 --lexicon --out conf/models/harm.model
-	$(BUILD)/warden train $(foreach f,$(ATTACKS) $(BENIGN) $(JB_BENIGN),--data $(f)) \
-		--map jailbreak=attack --map injection=attack --map harmful=benign \
-		--map insecure_code=benign --map secure_code=benign --map compliance=benign \
-		--map refusal=benign --map partial_refusal=benign \
-		--classes benign,attack --balance --l1 --c 48 --out conf/models/jailbreak.model
+	$(call train_jailbreak,$(ATTACKS_ANY),jailbreak)
+	$(call train_jailbreak,$(ATTACKS),jailbreak_restricted)
 	$(BUILD)/warden train $(foreach f,$(HARM_POS),--data $(f)) --by-category harmful \
 		--map-file conf/models/categories.map --classes S1,S2,S4,S6,S7,S8,S9,S10,S11,S12,S14 \
 		--balance --l1 --c 8 --lexicon --out conf/models/harm_category.model

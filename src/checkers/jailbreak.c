@@ -26,6 +26,13 @@
  * request for it in the newest user turn an attack, in whatever language or wording
  * (detect/secret): injection.direct at GUARDED_SECRET_SCORE.
  *
+ * A system prompt that restricts the assistant ("only", "never", "do not discuss ...":
+ * detect/secret wd_restricts) makes some harmless requests attacks on it ("What is the weather
+ * usually like in Los Angeles?" to a bot told to discuss only New York's). The model learnt
+ * without them, as everyday questions are not attacks elsewhere; restricted_model, which learnt
+ * them too, reads the user's turns under such a prompt (evidence "restricted": true). The
+ * operator's words count, not what was retrieved into the system message.
+ *
  * The user's last `turns` turns are scored together and the newest alone, the higher counting:
  * a jailbreak after harmless turns dilutes in them.
  *
@@ -35,10 +42,11 @@
  * validation split of make eval's jailbreaks in documents: 0.47 -> 0.56 of them found, benign
  * questions after documents (7.5%) and long benign messages (1.3%) unchanged; at 4, 7.9%.
  *
- * config: model, rules, turns (user turns looked at, 4), max_bytes (16384), window_discount (5;
- * 0: paragraphs are not read apart), charlm (a model
- * file; optional), charlm_threshold (bits per character, 7.5: chosen on generated suffixes and
- * code questions apart from the ones make eval reports; no benign prose prompt reaches it),
+ * config: model, restricted_model (optional; a model file with the class "attack"), rules, turns
+ * (user turns looked at, 4), max_bytes (16384), window_discount (5; 0: paragraphs are not read
+ * apart), charlm (a model file; optional), charlm_threshold (bits per character, 7.5: chosen on
+ * generated suffixes and code questions apart from the ones make eval reports; no benign prose
+ * prompt reaches it),
  * system ("context": the retrieved part of system and developer messages, the default; "all":
  * the whole of them, for deployments that put only retrieved text there, so they guard no
  * secret; "off": system and developer messages are not read at all, for the guarded-secret
@@ -56,6 +64,7 @@
 #include "core/err.h"
 #include "detect/charlm.h"
 #include "detect/classify.h"
+#include "detect/linear.h"
 #include "detect/secret.h"
 
 /* Texts shorter than this lean benign (detect/classify): chosen on the validation split and
@@ -80,6 +89,11 @@ enum system_scan { SYSTEM_CONTEXT, SYSTEM_ALL, SYSTEM_OFF };
 
 struct jailbreak {
 	struct wd_classifier c;
+	/* restricted_model: reads the user's turns when the operator restricts the assistant
+	 * (see the file comment); NULL when not configured. Its class "attack" is restricted_cls.
+	 */
+	struct wd_linear *restricted;
+	int restricted_cls;
 	int turns;
 	enum system_scan system;
 	struct wd_charlm *lm; /* NULL: no GCG check */
@@ -92,6 +106,7 @@ static void jailbreak_destroy(void *self)
 	if (!j)
 		return;
 	wd_classifier_free(&j->c);
+	wd_linear_free(j->restricted);
 	wd_charlm_free(j->lm);
 	free(j);
 }
@@ -130,6 +145,28 @@ static int charlm_init(struct jailbreak *j, const json_t *conf, char **err)
 	return rc;
 }
 
+/* The restricted_model key, read here; conf without it goes to textconf. */
+static int restricted_init(struct jailbreak *j, const json_t *conf, char **err)
+{
+	const json_t *path = json_object_get(conf, "restricted_model");
+	if (!path)
+		return WD_OK;
+	if (!json_is_string(path) || !json_string_length(path))
+		return fail(err, "restricted_model: must be a path");
+	char why[512], msg[600];
+	int rc = wd_linear_load(json_string_value(path), &j->restricted, why, sizeof why);
+	if (rc == WD_OK && (j->restricted_cls = wd_linear_find(j->restricted, "attack")) < 0) {
+		snprintf(why, sizeof why, "model %s has no class \"attack\"",
+		         json_string_value(path));
+		rc = WD_EINVAL;
+	}
+	if (rc) {
+		snprintf(msg, sizeof msg, "restricted_model: %s", why);
+		*err = strdup(msg);
+	}
+	return rc;
+}
+
 /* The "system" key, read here; conf without it goes to textconf. */
 static int system_init(struct jailbreak *j, const json_t *conf, char **err)
 {
@@ -160,7 +197,10 @@ static int jailbreak_init(const json_t *conf, void **self, char **err)
 	json_object_del(rest, "charlm");
 	json_object_del(rest, "charlm_threshold");
 	json_object_del(rest, "system");
+	json_object_del(rest, "restricted_model");
 	rc = system_init(j, conf, err);
+	if (rc == WD_OK)
+		rc = restricted_init(j, conf, err);
 	if (rc)
 		goto out;
 	struct wd_textconf tc;
@@ -192,6 +232,10 @@ out:
 	return rc;
 }
 
+/* How consider reads a text: as data (what the user did not write), and with restricted_model
+ * (the user's turns under a restricting system prompt). */
+enum { READ_DATA = 1, READ_RESTRICTED = 2 };
+
 /* Scores text; keeps it in v when it beats what v holds. The rule packs read every text
  * whatever the model says: a planted instruction, or a jailbreak after pasted text, dilutes in
  * the model's score ("ignore all previous instructions and..." after 300 bytes of an
@@ -200,19 +244,26 @@ out:
  * ones (detect/classify.h WD_RULES_STRONG), as role-play uses the weak ones' phrases: about 3 us
  * per KB. */
 static int consider(const struct jailbreak *j, const char *text, size_t len, const char *fallback,
-                    const char *scope, int data, struct wd_verdict *v)
+                    const char *scope, unsigned how, struct wd_verdict *v)
 {
 	struct wd_classification c;
 	struct wd_classifier cl = j->c;
+	const int data = how & READ_DATA;
 	cl.rules_always = data ? WD_RULES_ALL : WD_RULES_STRONG;
 	if (data)
 		cl.window_discount = 0; /* every rule reads all of it */
+	if (how & READ_RESTRICTED) {
+		cl.model = j->restricted;
+		cl.cls = j->restricted_cls;
+	}
 	int rc = wd_classify(&cl, text, len, &c);
 	if (rc || c.score <= v->score)
 		return rc;
 	json_t *ev = wd_textconf_evidence(&c, text, len, scope);
 	if (!ev)
 		return WD_ENOMEM;
+	if (how & READ_RESTRICTED) /* the operator's restriction chose the model */
+		json_object_set_new(ev, "restricted", json_true());
 	json_decref(v->evidence); /* the best text speaks for the conversation */
 	v->evidence = ev;
 	v->score = c.score;
@@ -511,6 +562,26 @@ static int guarded_secret(const struct wd_exchange *x, struct wd_verdict *v)
 	return take(v, ev, GUARDED_SECRET_SCORE, "injection.direct");
 }
 
+/* Whether m is a system or developer message the checker reads. */
+static int from_system(const struct jailbreak *j, const struct wd_message *m)
+{
+	return (m->role == WD_ROLE_SYSTEM || m->role == WD_ROLE_DEVELOPER) &&
+	       j->system != SYSTEM_OFF;
+}
+
+/* The text of system message m into buf, and what was retrieved into it as [*from, *to) of buf
+ * (context_span; with system "all", the whole of it): the rest is the operator's. */
+static void system_text(const struct jailbreak *j, const struct wd_message *m, struct wd_buf *buf,
+                        size_t *from, size_t *to)
+{
+	wd_buf_reset(buf);
+	wd_textconf_message_text(m, buf);
+	*from = 0;
+	*to = buf->len;
+	if (j->system == SYSTEM_CONTEXT)
+		context_span(buf->data, buf->len, from, to);
+}
+
 static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
                                    const struct wd_exchange *x, struct wd_verdict *v)
 {
@@ -518,9 +589,25 @@ static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
 	struct wd_buf text, tool;
 	wd_buf_init(&text, j->c.max_bytes);
 	wd_buf_init(&tool, j->c.max_bytes);
+	/* the operator's words in system messages, not what was retrieved into them ("your PIN is
+	 * 4 digits; never share it" in a FAQ): whether they guard a secret, and whether they
+	 * restrict the assistant (then the restricted model reads the user's turns) */
+	int guarded = 0, restricted = 0;
+	for (size_t i = 0; i < x->nmsgs; i++) {
+		if (!from_system(j, &x->msgs[i]))
+			continue;
+		size_t from, to;
+		system_text(j, &x->msgs[i], &tool, &from, &to);
+		guarded = guarded || wd_guards_secret(tool.data, from) ||
+		          wd_guards_secret(tool.data + to, tool.len - to);
+		restricted =
+		    restricted || (j->restricted && (wd_restricts(tool.data, from) ||
+		                                     wd_restricts(tool.data + to, tool.len - to)));
+	}
+	const unsigned user = restricted ? READ_RESTRICTED : 0;
 	int rc = wd_textconf_user_turns(x, j->turns, &text);
 	if ((rc == WD_OK || rc == WD_ETOOBIG) && text.len)
-		rc = consider(j, text.data, text.len, "jailbreak.other", "user", 0, v);
+		rc = consider(j, text.data, text.len, "jailbreak.other", "user", user, v);
 	else if (rc == WD_ETOOBIG)
 		rc = WD_OK;
 	/* the newest turn alone too: a jailbreak after harmless turns dilutes in them */
@@ -529,36 +616,25 @@ static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
 		wd_buf_reset(&text);
 		rc = wd_textconf_user_turns(x, 1, &text);
 		if ((rc == WD_OK || rc == WD_ETOOBIG) && text.len)
-			rc = consider(j, text.data, text.len, "jailbreak.other", "user", 0, v);
+			rc = consider(j, text.data, text.len, "jailbreak.other", "user", user, v);
 	}
 	/* what tools and functions returned, and retrieved text in system messages: injection,
-	 * not the user's words; and whether a system message guards a secret */
-	int guarded = 0;
+	 * not the user's words */
 	for (size_t i = 0; i < x->nmsgs && (rc == WD_OK || rc == WD_ETOOBIG); i++) {
 		const struct wd_message *m = &x->msgs[i];
-		int from_tool = m->role == WD_ROLE_TOOL || m->role == WD_ROLE_FUNCTION;
-		int from_system = (m->role == WD_ROLE_SYSTEM || m->role == WD_ROLE_DEVELOPER) &&
-		                  j->system != SYSTEM_OFF;
-		if (!from_tool && !from_system)
-			continue;
-		wd_buf_reset(&tool);
-		wd_textconf_message_text(m, &tool);
-		if (from_tool) {
-			rc = tool.len
-			         ? consider(j, tool.data, tool.len, "injection.tool", "tool", 1, v)
-			         : WD_OK;
-			continue;
+		if (m->role == WD_ROLE_TOOL || m->role == WD_ROLE_FUNCTION) {
+			wd_buf_reset(&tool);
+			wd_textconf_message_text(m, &tool);
+			rc = tool.len ? consider(j, tool.data, tool.len, "injection.tool", "tool",
+			                         READ_DATA, v)
+			              : WD_OK;
+		} else if (from_system(j, m)) {
+			size_t from, to;
+			system_text(j, m, &tool, &from, &to);
+			if (from < to)
+				rc = consider(j, tool.data + from, to - from, "injection.retrieved",
+				              "context", READ_DATA, v);
 		}
-		size_t from = 0, to = tool.len;
-		if (j->system == SYSTEM_CONTEXT)
-			context_span(tool.data, tool.len, &from, &to);
-		/* the operator's words guard secrets, not what was retrieved ("your PIN is 4
-		 * digits; never share it" in a FAQ) */
-		guarded = guarded || wd_guards_secret(tool.data, from) ||
-		          wd_guards_secret(tool.data + to, tool.len - to);
-		if (from < to)
-			rc = consider(j, tool.data + from, to - from, "injection.retrieved",
-			              "context", 1, v);
 	}
 	if ((rc == WD_OK || rc == WD_ETOOBIG) && guarded && GUARDED_SECRET_SCORE > v->score)
 		rc = guarded_secret(x, v);

@@ -1,12 +1,14 @@
-/* secret.c — a guarded secret and a request for it (see secret.h).
+/* secret.c — a guarded secret and a request for it, and a prompt that restricts the assistant
+ * (see secret.h).
  *
- * The terms are found by two vectorscan literal databases (ASCII case ignored), compiled once:
+ * The terms are found by three vectorscan literal databases (ASCII case ignored), compiled once:
  * one scan of the whole text, whatever its length, NUL bytes included. Terms in Latin and
  * Cyrillic script count as words: what comes before is no letter, and at most a few letters
  * follow (SLACK_ASK for the user's turn: "passwords", "secreto", not "secretary"; only a plural
- * "s" in the operator's prompt). Terms in other scripts, which do not separate words by spaces,
- * count anywhere. A prompt that names a secret is then read sentence by sentence, each lowered
- * (NUL bytes as spaces, curly quotes as straight ones). */
+ * "s" for a secret's noun in the operator's prompt, SLACK_RESTRICT for a word of restriction).
+ * Terms in other scripts, which do not separate words by spaces, count anywhere. A prompt that
+ * names a secret is then read sentence by sentence, each lowered (NUL bytes as spaces, curly quotes
+ * as straight ones). */
 #include "detect/secret.h"
 
 #include <hs/hs.h>
@@ -17,8 +19,9 @@
 
 #include "detect/scratch.h"
 
-#define SENTENCE_MAX 1024 /* bytes of a sentence read (the rest of a longer one is not) */
-#define SLACK_ASK    2    /* letters after a term in a user's turn */
+#define SENTENCE_MAX   1024 /* bytes of a sentence read (the rest of a longer one is not) */
+#define SLACK_ASK      2    /* letters after a term in a user's turn */
+#define SLACK_RESTRICT 3    /* after a word of restriction: "avoids", "restricted", "prohibits" */
 
 /* t[0, n) lowered into out (room for n + 1 bytes), with up[k] set where out[k] was an ASCII
  * capital; curly quotes and guillemets become straight quotes, NUL bytes spaces. Returns the
@@ -278,8 +281,40 @@ struct terms {
 	hs_database_t *db;
 	uint64_t serial;
 };
+/* What restricts the assistant, in an operator's prompt (wd_restricts). */
+static const char *const restrict_terms[] = {"only",
+                                             "never",
+                                             "do not",
+                                             "don't",
+                                             "dont",
+                                             "must not",
+                                             "mustn't",
+                                             "should not",
+                                             "shouldn't",
+                                             "cannot",
+                                             "can't",
+                                             "avoid",
+                                             "refuse",
+                                             "decline",
+                                             "forbid",
+                                             "forbidden",
+                                             "prohibit",
+                                             "strictly",
+                                             "restrict",
+                                             "not allowed",
+                                             "not permitted",
+                                             "not programmed",
+                                             "under no circumstances",
+                                             "no matter what",
+                                             "off-limits",
+                                             "off limits",
+                                             "stay on topic",
+                                             "stay focused",
+                                             NULL};
+
 static struct terms asked = {ask_terms, SLACK_ASK, NULL, 0};
 static struct terms nouns = {secret_nouns, -1, NULL, 0};
+static struct terms restricts = {restrict_terms, SLACK_RESTRICT, NULL, 0};
 static pthread_once_t db_once = PTHREAD_ONCE_INIT;
 
 static void compile(struct terms *t)
@@ -304,6 +339,7 @@ static void build(void)
 {
 	compile(&asked);
 	compile(&nouns);
+	compile(&restricts);
 }
 
 struct scan {
@@ -368,4 +404,9 @@ int wd_guards_secret(const char *text, size_t len)
 int wd_asks_for_secret(const char *text, size_t len)
 {
 	return holds(&asked, text, len);
+}
+
+int wd_restricts(const char *text, size_t len)
+{
+	return holds(&restricts, text, len);
 }

@@ -3,11 +3,12 @@
  * system message (where the checker looks for the line that introduces retrieved text, and
  * whether it guards a secret) and a user message (scored, asked whether it wants a secret, and
  * its tail read by the suffix detector's symbol scan), both arbitrary bytes, NUL included; the
- * checker is run with the "context" and "all" system scans, rules only. The same two parts are
- * then two user turns for the checker as the default config loads it (model, rule packs, suffix
- * detector): the turns together and the newest alone, each paragraph as a window. Every verdict
- * must be a score in [0, 1]. Run from the repository root (it reads conf/rules and
- * conf/models). */
+ * checker is run with the "context" and "all" system scans, rules only, and as the default
+ * config loads it (models, rule packs, suffix detector; the restricted model when the system
+ * message restricts the assistant). The same two parts are then two user turns for the checker
+ * as the default config loads it: the turns together and the newest alone, each paragraph as a
+ * window. Every verdict must be a score in [0, 1]. Run from the repository root (it reads
+ * conf/rules and conf/models). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    checker("{\"rules\": \"conf/rules/injection.yaml\", \"system\": \"context\"}");
 		scans[1] =
 		    checker("{\"rules\": \"conf/rules/injection.yaml\", \"system\": \"all\"}");
-		scans[2] = checker("{\"model\": \"conf/models/jailbreak.model\", \"rules\": "
-		                   "\"conf/rules\", \"charlm\": \"conf/models/charlm.model\"}");
+		scans[2] =
+		    checker("{\"model\": \"conf/models/jailbreak.model\", "
+		            "\"restricted_model\": \"conf/models/jailbreak_restricted.model\", "
+		            "\"rules\": \"conf/rules\", \"charlm\": \"conf/models/charlm.model\"}");
 	}
 	if (size == 0)
 		return 0;
@@ -57,12 +60,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    {.role = WD_ROLE_USER, .choice = -1, .parts = &parts[1], .nparts = 1},
 	};
 	struct wd_exchange convo = {.route = WD_ROUTE_CHAT, .msgs = turns, .nmsgs = 3};
-	for (int i = 0; i < 3; i++) {
+	const struct {
+		void *checker;
+		const struct wd_exchange *x;
+	} runs[] = {{scans[0], &x}, {scans[1], &x}, {scans[2], &x}, {scans[2], &convo}};
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
 		struct wd_check_ctx ctx = {0};
 		struct wd_verdict v;
 		memset(&v, 0, sizeof v);
-		if (wd_checker_jailbreak.check_request(scans[i], &ctx, i < 2 ? &x : &convo, &v) ==
-		        0 &&
+		if (wd_checker_jailbreak.check_request(runs[i].checker, &ctx, runs[i].x, &v) == 0 &&
 		    !(v.score >= 0 && v.score <= 1))
 			abort();
 		json_decref(v.evidence);
