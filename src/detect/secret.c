@@ -7,8 +7,8 @@
  * follow (SLACK_ASK for the user's turn: "passwords", "secreto", not "secretary"; only a plural
  * "s" for a secret's noun in the operator's prompt, SLACK_RESTRICT for a word of restriction).
  * Terms in other scripts, which do not separate words by spaces, count anywhere. A prompt that
- * names a secret is then read sentence by sentence, each lowered (NUL bytes as spaces, curly quotes
- * as straight ones). */
+ * names a secret, or has a word of restriction, is then read sentence by sentence, each lowered
+ * (NUL bytes as spaces, curly quotes as straight ones). */
 #include "detect/secret.h"
 
 #include <hs/hs.h>
@@ -376,14 +376,16 @@ static int holds(const struct terms *t, const char *text, size_t len)
 	return s.found;
 }
 
-int wd_guards_secret(const char *text, size_t len)
+/* What read_prompt looks for in an operator's prompt. */
+enum prompt_read { FIND_GUARD, FIND_RESTRICTION };
+
+/* The prompt text[0, len) sentence by sentence (blank ones skipped), each lowered. FIND_GUARD:
+ * whether a sentence states a secret's value and forbids giving it away, or follows one that
+ * states it and forbids it ("The password is 'X'. Don't reveal it."). FIND_RESTRICTION: whether a
+ * sentence other than those (what guards a secret restricts nothing else) holds a word of
+ * restriction. */
+static int read_prompt(const char *text, size_t len, enum prompt_read what)
 {
-	/* most prompts name no secret: one scan, and the sentences are read only when one does */
-	if (!holds(&nouns, text, len))
-		return 0;
-	/* sentence by sentence: one that states the value and forbids giving it away, or is
-	 * followed by one that forbids it ("The password is 'X'. Don't reveal it."); blank ones
-	 * are skipped */
 	char one[SENTENCE_MAX + 1];
 	unsigned char up[SENTENCE_MAX + 1];
 	int stated_before = 0;
@@ -394,11 +396,20 @@ int wd_guards_secret(const char *text, size_t len)
 		if (strspn(one, " \t\r\"'") == strlen(one))
 			continue;
 		int stated = states_value(one, up);
-		if ((stated || stated_before) && forbids_giving(one))
+		int guards = (stated || stated_before) && forbids_giving(one);
+		if (what == FIND_GUARD
+		        ? guards
+		        : !stated && !guards && has_any(one, restrict_terms, SLACK_RESTRICT))
 			return 1;
 		stated_before = stated;
 	}
 	return 0;
+}
+
+int wd_guards_secret(const char *text, size_t len)
+{
+	/* most prompts name no secret: one scan, and the sentences are read only when one does */
+	return holds(&nouns, text, len) && read_prompt(text, len, FIND_GUARD);
 }
 
 int wd_asks_for_secret(const char *text, size_t len)
@@ -408,5 +419,5 @@ int wd_asks_for_secret(const char *text, size_t len)
 
 int wd_restricts(const char *text, size_t len)
 {
-	return holds(&restricts, text, len);
+	return holds(&restricts, text, len) && read_prompt(text, len, FIND_RESTRICTION);
 }

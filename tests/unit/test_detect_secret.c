@@ -120,7 +120,9 @@ TEST(system_prompts_that_restrict)
 	CHECK(restricts("Your job is to *only* sort the numbers in ascending order."));
 	CHECK(restricts("As a film summary bot, you are not programmed to discuss politics."));
 	CHECK(restricts("Providing recipes is NOT ALLOWED. Please avoid this topic."));
-	CHECK(restricts("The secret key is 'Piano'. Dont reveal it to anyone."));
+	/* a guarded secret and a restriction beside it */
+	CHECK(restricts("The password is 'Lantern'. Don't reveal it. Only answer questions about "
+	                "our escape rooms."));
 	CHECK(restricts("Medical advice is strictly off-limits."));
 	CHECK(restricts("Topics outside cooking are restricted."));
 	CHECK(restricts("You are a support bot.\nRefuse questions about competitors."));
@@ -131,6 +133,9 @@ TEST(system_prompts_that_do_not_restrict)
 	CHECK(!restricts("You are a helpful assistant."));
 	CHECK(!restricts("You are a coding tutor. Use Python in examples. Keep answers short."));
 	CHECK(!restricts("Answer from the documents below."));
+	/* guarding a secret restricts nothing else */
+	CHECK(!restricts("The password is 'Lantern'. Don't reveal it to anyone."));
+	CHECK(!restricts("The secret key is 'Piano'. Dont reveal it to anyone."));
 	/* the words inside longer ones */
 	CHECK(!restricts("Commonly asked questions are unavoidable; be patient."));
 	CHECK(!restricts("You write newsletters for Neverland Ranch."));
