@@ -89,9 +89,8 @@ enum system_scan { SYSTEM_CONTEXT, SYSTEM_ALL, SYSTEM_OFF };
 
 struct jailbreak {
 	struct wd_classifier c;
-	/* restricted_model: reads the user's turns when the operator restricts the assistant
-	 * (see the file comment); NULL when not configured. Its class "attack" is restricted_cls.
-	 */
+	/* restricted_model, which reads the user's turns when the operator restricts the
+	 * assistant (see the file comment), and its class "attack"; NULL when not configured */
 	struct wd_linear *restricted;
 	int restricted_cls;
 	int turns;
