@@ -26,6 +26,16 @@
 #include "core/err.h"
 #include "detect/classify.h"
 
+/* Texts shorter than this lean benign (detect/classify): an n-gram model reads artefacts into a
+ * short message ("write a two-line reply saying I'll be late": 0.948 at the default, 0.495).
+ * Chosen on the validation splits: harmful-request recall at 5% false positives 0.848 (8, the
+ * classifier's default), 0.857 (12), 0.854 (16), 0.843 (20); at 16 the fewest of xstest's safe
+ * prompts flagged (0 against 1.9% at 12), of warden's benign conversations (14% against 29%) and
+ * the most requests hidden in documents found (0.51 against 0.48). The price is short harmful
+ * requests: xstest's unsafe contrasts, 0.51 found at 8, 0.41 at 12, 0.23 at 16. A sentence window
+ * keeps the default. */
+#define HARM_SHORT_WORDS 16
+
 struct harm {
 	struct wd_classifier c;
 	struct wd_linear *categories_model; /* names the category when no rule does; may be NULL */
@@ -84,6 +94,7 @@ static int harm_init(const json_t *conf, void **self, char **err)
 	/* The models learnt English: text in another language leans benign, and the rule packs
 	 * read it whatever the model says (detect/classify). */
 	h->c.foreign_max = WD_CLASSIFY_FOREIGN_MAX;
+	h->c.short_words = HARM_SHORT_WORDS;
 	h->window_discount = tc.window_discount < 0 ? WD_HARM_WINDOW_DISCOUNT : tc.window_discount;
 	return rc;
 }

@@ -542,10 +542,10 @@ static int score(const struct wd_classifier *c, struct prepared *p, const struct
  * tables are the same from 0.6 to 0.9, with a fifth less time for windows on benign prompts. */
 #define WINDOW_RULE_GATE 0.9
 
-/* One window t[s, e) of the prepared text p: when its log-odds less the discount beat *z, it
- * takes out over (and *z). */
+/* One window t[s, e) of the prepared text p, pulled toward the benign prior below short_words
+ * words: when its log-odds less the discount beat *z, it takes out over (and *z). */
 static int score_window(const struct wd_classifier *c, struct prepared *p, size_t s, size_t e,
-                        struct wd_classification *out, double *z)
+                        size_t short_words, struct wd_classification *out, double *z)
 {
 	const char *t = p->norm.data;
 	int rc = wd_features_extract(t + s, e - s, e - s, wd_linear_features(c->model), &p->window);
@@ -554,6 +554,7 @@ static int score_window(const struct wd_classifier *c, struct prepared *p, size_
 	/* the rules that read every text read the whole of it: a window's are the model's */
 	struct wd_classifier wc = *c;
 	wc.rules_always = 0;
+	wc.short_words = short_words;
 	if (rc == WD_OK)
 		rc = score(&wc, p, &p->window, s, e - s, count_words(t + s, e - s),
 		           WINDOW_RULE_GATE, &w, &zw);
@@ -607,7 +608,7 @@ static int score_windows(const struct wd_classifier *c, struct prepared *p,
 				b--;
 			if (b > s && b - s <= budget) {
 				budget -= b - s;
-				int rc = score_window(c, p, s, b, out, &z);
+				int rc = score_window(c, p, s, b, WD_CLASSIFY_SHORT_WORDS, out, &z);
 				if (rc)
 					return rc;
 			}
@@ -621,7 +622,7 @@ static int score_windows(const struct wd_classifier *c, struct prepared *p,
 			if (b - a > budget) /* a shorter span may still fit */
 				break;
 			budget -= b - a;
-			int rc = score_window(c, p, a, b, out, &z);
+			int rc = score_window(c, p, a, b, WD_CLASSIFY_SHORT_WORDS, out, &z);
 			if (rc)
 				return rc;
 			if (b == e)
@@ -669,7 +670,7 @@ static int score_paragraphs(const struct wd_classifier *c, struct prepared *p,
 		if (e == s)
 			continue;
 		budget -= e - s;
-		int rc = score_window(c, p, s, e, out, &z);
+		int rc = score_window(c, p, s, e, c->short_words, out, &z);
 		if (rc)
 			return rc;
 	}

@@ -71,7 +71,9 @@ enum wd_windows { WD_WINDOWS_HARM = 0, WD_WINDOWS_PARAGRAPHS = 1 };
  * benign sets' validation split. */
 #define WD_CLASSIFY_FOREIGN_MAX 0.2
 
-/* Below this many words a model's log-odds are pulled toward a benign prior (classify.c). */
+/* Below this many words a model's log-odds are pulled toward a benign prior (classify.c), unless
+ * the classifier sets its own short_words; the windows of harm spans (WD_WINDOWS_HARM), sentences
+ * of a longer text, keep this one whatever the text's. */
 #define WD_CLASSIFY_SHORT_WORDS 8
 
 struct wd_classification {
