@@ -174,6 +174,12 @@ ROLEPLAY := tests/data/benign_roleplay.jsonl
 # (fiction and instructions read like the long jailbreak templates). The jailbreak model trains
 # on the training split; the test split is reported below.
 LONG := tests/data/benign_long.jsonl
+# Writing requests in the harmful sets' frames ("Write a persuasive article arguing that our town
+# needs bike lanes", "Draft a letter to my landlord ...", a eulogy, a post on suicide-prevention
+# hotlines; 150 tasks in two phrasings, split by task), written for warden: the harm checker
+# blocked 21% of them (the frame "write a <document> to <person>" had become evidence of harm);
+# the harm model trains on the training split, the test split is reported below.
+WRITING := tests/data/benign_writing.jsonl
 
 # Short everyday messages ("What's the capital of Australia?", "make it more formal", "hi"),
 # written for warden: what most traffic looks like. No model trains on them (training the
@@ -223,7 +229,7 @@ train_jailbreak = $(BUILD)/warden train $(foreach f,$(1) $(BENIGN) $(JB_BENIGN),
 
 # Rebuilds the committed model files from the public data (train split only; deterministic).
 models: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/prompt_injection_any.jsonl
-	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN) $(HARM_MORE) $(CODE) $(CONTRAST) $(HOWTO),--data $(f)) \
+	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN) $(HARM_MORE) $(CODE) $(CONTRAST) $(HOWTO) $(WRITING),--data $(f)) \
 		--map insecure_code=benign --map secure_code=benign \
 		--classes benign,harmful --balance --l1 --c 32 --lexicon --out conf/models/harm.model
 	$(call train_jailbreak,$(ATTACKS_ANY),jailbreak)
@@ -317,6 +323,8 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)
 		--positive jailbreak --negative benign
 	@echo "Long messages: letters, fiction, documents with a task, instructions (warden's own, test split):"
 	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --data $(LONG) --positive jailbreak --negative benign
+	@echo "Writing requests in the harmful sets' frames (warden's own, test split):"
+	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --data $(WRITING) --positive harmful --negative benign
 	@echo "Conversations: harm or a jailbreak spread over turns, and benign ones (warden's own, all records):"
 	$(EVAL) --checker harm+rules,badwords --split all --data $(MULTITURN) --positive harmful \
 		--negative benign

@@ -27,14 +27,12 @@
 #include "detect/classify.h"
 
 /* Texts shorter than this lean benign (detect/classify): an n-gram model reads artefacts into a
- * short message ("write a two-line reply saying I'll be late": 0.948 at the default, 0.495).
- * Chosen on the validation splits: harmful-request recall at 5% false positives 0.848 (8, the
- * classifier's default), 0.857 (12), 0.854 (16), 0.843 (20); at 16 the fewest of xstest's safe
- * prompts flagged (0 against 1.9% at 12), of warden's benign conversations (14% against 29%) and
- * the most requests hidden in documents found (0.51 against 0.48). The price is short harmful
- * requests: xstest's unsafe contrasts, 0.51 found at 8, 0.41 at 12, 0.23 at 16. A sentence window
- * keeps the default. */
-#define HARM_SHORT_WORDS 16
+ * short message ("how many bones are in the human body": 0.88 at the classifier's default).
+ * Chosen on the validation split: harmful-request recall at 5% false positives 0.845 at 8 (the
+ * default), 0.863 at 12, 0.855 at 16, 0.846 at 20. At 12 none of xstest's safe prompts is
+ * flagged (5.6% at 8), and 0.41 of its short unsafe contrasts are found (0.54 at 8, 0.31 at 16).
+ * A sentence window keeps the default. */
+#define HARM_SHORT_WORDS 12
 
 struct harm {
 	struct wd_classifier c;
