@@ -8,7 +8,7 @@
  * and judged at its end, so as an enforcing block it holds the whole stream; as a flag (the
  * default) it holds nothing back. `categories` limits which categories may hit. A request's last
  * turn is also read in windows (detect/classify.h), so a request hidden in a pasted document is not
- * diluted; answers are read whole.
+ * diluted; answers are read whole. Texts under HARM_SHORT_WORDS words lean benign.
  *
  * config: model (path of a linear model with classes benign, harmful), rules (directory of rule
  * packs), categories (list of ids; default all), turns (4), max_bytes (16384), category_model,
