@@ -180,6 +180,11 @@ LONG := tests/data/benign_long.jsonl
 # blocked 21% of them (the frame "write a <document> to <person>" had become evidence of harm);
 # the harm model trains on the training split, the test split is reported below.
 WRITING := tests/data/benign_writing.jsonl
+# Information requests on sensitive topics (overdose signs, the causes of a genocide, monitoring
+# my server for DDoS, arguments on both sides of the death penalty; 150 tasks in two phrasings),
+# written for warden. No model trains on them: learning them left the harm model's validation
+# recall where it was (0.859 against 0.863), so they are reported only (all records).
+TOPICS := tests/data/benign_topics.jsonl
 
 # Short everyday messages ("What's the capital of Australia?", "make it more formal", "hi"),
 # written for warden: what most traffic looks like. No model trains on them (training the
@@ -325,6 +330,9 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)
 	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --data $(LONG) --positive jailbreak --negative benign
 	@echo "Writing requests in the harmful sets' frames (warden's own, test split):"
 	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --data $(WRITING) --positive harmful --negative benign
+	@echo "Information requests on sensitive topics (warden's own, all records):"
+	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --split all --data $(TOPICS) --positive harmful \
+		--negative benign
 	@echo "Conversations: harm or a jailbreak spread over turns, and benign ones (warden's own, all records):"
 	$(EVAL) --checker harm+rules,badwords --split all --data $(MULTITURN) --positive harmful \
 		--negative benign
