@@ -22,6 +22,7 @@
 #define SENTENCE_MAX   1024 /* bytes of a sentence read (the rest of a longer one is not) */
 #define SLACK_ASK      2    /* letters after a term in a user's turn */
 #define SLACK_RESTRICT 3    /* after a word of restriction: "avoids", "restricted", "prohibits" */
+#define SLACK_TASK     4    /* after a word of task or topic: "discussing", "calculations" */
 
 /* t[0, n) lowered into out (room for n + 1 bytes), with up[k] set where out[k] was an ASCII
  * capital; curly quotes and guillemets become straight quotes, NUL bytes spaces. Returns the
@@ -290,6 +291,13 @@ static const char *const limit_terms[] = {
     "not allowed", "not permitted", "not programmed", "no matter what",
     "off-limits",  "off limits",    "stay on topic",  "stay focused",
     NULL};
+/* What a restriction of the assistant's task or topics names (with a few letters more:
+ * "discussing", "topics", "summarize"); one of its style ("Never use profanity.") names none. */
+static const char *const task_terms[] = {
+    "discuss",   "talk",    "topic",    "subject", "answer",  "question", "respond", "reply",
+    "share",     "provide", "give",     "help",    "assist",  "translat", "summar",  "explain",
+    "recommend", "write",   "calculat", "mention", "engage",  "advice",   "advise",  "inform",
+    "request",   "task",    "job",      "role",    "purpose", "focus",    NULL};
 static const char *const negation_terms[] = {
     "never",      "do not",    "don't",  "dont",  "must not", "mustn't",
     "should not", "shouldn't", "cannot", "can't", "refuse",   "under no circumstances",
@@ -378,8 +386,9 @@ enum prompt_read { FIND_GUARD, FIND_RESTRICTION };
 /* The prompt text[0, len) sentence by sentence (blank ones skipped), each lowered. FIND_GUARD:
  * whether a sentence states a secret's value and forbids giving it away, or follows one that
  * states it and forbids it ("The password is 'X'. Don't reveal it."). FIND_RESTRICTION: whether a
- * sentence other than those (what guards a secret restricts nothing else) holds a word that
- * limits the assistant, or a negation that does more than keep the prompt to itself. */
+ * sentence other than those (what guards a secret restricts nothing else) names a task or topic
+ * and holds a word that limits the assistant, or a negation that does more than keep the prompt
+ * to itself. */
 static int read_prompt(const char *text, size_t len, enum prompt_read what)
 {
 	char one[SENTENCE_MAX + 1];
@@ -396,6 +405,7 @@ static int read_prompt(const char *text, size_t len, enum prompt_read what)
 		if (what == FIND_GUARD && guards)
 			return 1;
 		if (what == FIND_RESTRICTION && !stated && !guards &&
+		    has_any(one, task_terms, SLACK_TASK) &&
 		    (has_any(one, limit_terms, SLACK_RESTRICT) ||
 		     (has_any(one, negation_terms, SLACK_RESTRICT) &&
 		      !(forbids_giving(one) && has_any(one, prompt_nouns, -1)))))
