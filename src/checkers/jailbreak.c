@@ -585,6 +585,12 @@ static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
                                    const struct wd_exchange *x, struct wd_verdict *v)
 {
 	const struct jailbreak *j = self;
+	/* each system message's retrieved text, [from, to) of its text (system_text), found once */
+	struct span {
+		size_t from, to;
+	} *spans = calloc(x->nmsgs + 1, sizeof *spans);
+	if (!spans)
+		return WD_ENOMEM;
 	struct wd_buf text, tool;
 	wd_buf_init(&text, j->c.max_bytes);
 	wd_buf_init(&tool, j->c.max_bytes);
@@ -595,8 +601,8 @@ static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
 	for (size_t i = 0; i < x->nmsgs; i++) {
 		if (!from_system(j, &x->msgs[i]))
 			continue;
-		size_t from, to;
-		system_text(j, &x->msgs[i], &tool, &from, &to);
+		system_text(j, &x->msgs[i], &tool, &spans[i].from, &spans[i].to);
+		size_t from = spans[i].from, to = spans[i].to;
 		guarded = guarded || wd_guards_secret(tool.data, from) ||
 		          wd_guards_secret(tool.data + to, tool.len - to);
 		restricted =
@@ -627,12 +633,11 @@ static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
 			rc = tool.len ? consider(j, tool.data, tool.len, "injection.tool", "tool",
 			                         READ_DATA, v)
 			              : WD_OK;
-		} else if (from_system(j, m)) {
-			size_t from, to;
-			system_text(j, m, &tool, &from, &to);
-			if (from < to)
-				rc = consider(j, tool.data + from, to - from, "injection.retrieved",
-				              "context", READ_DATA, v);
+		} else if (from_system(j, m) && spans[i].from < spans[i].to) {
+			wd_buf_reset(&tool); /* the same text as in the first pass */
+			wd_textconf_message_text(m, &tool);
+			rc = consider(j, tool.data + spans[i].from, spans[i].to - spans[i].from,
+			              "injection.retrieved", "context", READ_DATA, v);
 		}
 	}
 	if ((rc == WD_OK || rc == WD_ETOOBIG) && guarded && GUARDED_SECRET_SCORE > v->score)
@@ -641,6 +646,7 @@ static int jailbreak_check_request(void *self, struct wd_check_ctx *ctx,
 		rc = gcg(j, x, v);
 	wd_buf_free(&text);
 	wd_buf_free(&tool);
+	free(spans);
 	return rc == WD_ETOOBIG ? WD_OK : rc;
 }
 
