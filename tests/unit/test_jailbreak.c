@@ -49,6 +49,10 @@ TEST(headings_and_phrases_start_it)
 	CHECK_STR(span("Use the following pieces of context to answer the question at the end. If "
 	               "you don't know, say so.\n\nThe Eiffel Tower is 330 m."),
 	          "\nThe Eiffel Tower is 330 m.");
+	/* capitals; a phrase cut short by the end of its line is none */
+	CHECK_STR(span("ANSWER FROM THE FOLLOWING CONTEXT: Tents are 20% off."),
+	          " Tents are 20% off.");
+	CHECK_STR(span("Use the following cont\next: Tents"), "");
 	/* a phrase after byte 255 of one long line */
 	char longline[1024];
 	memset(longline, 'x', 400);
