@@ -304,24 +304,22 @@ static double logit(double p)
 	return log(p / (1 - p));
 }
 
-/* The last text this thread prepared (normalised, its words counted, featurised per feature
- * set as models ask). The harm and jailbreak checkers usually score the same turn one after the
+/* The last text this thread prepared (normalised, its words counted, hashed when a model
+ * asks). The harm and jailbreak checkers usually score the same turn one after the
  * other, so the second finds it here. Exact: the raw bytes are compared. A second slot holds
  * what wd_classify_probs reads when it is not that text (the harm checker's category model on
  * the window that decided), so the turn stays cached for the jailbreak checker. Freed when the
  * thread exits. */
-#define FEATURE_SETS 2 /* 0 and WD_FEATURES_LEXICON */
 struct prepared {
 	struct wd_buf raw, norm;
 	struct wd_buf hidden; /* text hidden in the raw one (detect/unhide), decoded */
 	struct wd_buf flat;   /* norm with its line and paragraph breaks as spaces, for the rule
 	                         packs (made when norm has one and a rule scan asks) */
-	struct wd_feature_keys keys; /* hashed once; each feature set is made from them */
-	struct wd_features f[FEATURE_SETS];
-	struct wd_features window; /* one window's features (wd_classifier.window_discount) */
-	unsigned have;             /* bit s: f[s] is made; bit FEATURE_SETS: keys are */
-	size_t words;              /* in norm */
-	double foreign;            /* foreign_share of norm; < 0 until a classifier asks */
+	struct wd_feature_keys keys;   /* hashed once; every model reads them */
+	struct wd_feature_keys window; /* one window's keys (wd_classifier.window_discount) */
+	int hashed;                    /* keys are made */
+	size_t words;                  /* in norm */
+	double foreign;                /* foreign_share of norm; < 0 until a classifier asks */
 	size_t max_bytes;
 	int valid;
 };
@@ -340,9 +338,7 @@ static void free_prepared(void *arg)
 		wd_buf_free(&p->norm);
 		wd_buf_free(&p->hidden);
 		wd_buf_free(&p->flat);
-		for (int i = 0; i < FEATURE_SETS; i++)
-			wd_features_free(&p->f[i]);
-		wd_features_free(&p->window);
+		wd_feature_keys_free(&p->window);
 		wd_feature_keys_free(&p->keys);
 	}
 	free(slots);
@@ -361,7 +357,7 @@ static int holds(const struct prepared *p, const char *text, size_t len, size_t 
 }
 
 /* text[0..len) normalised and its words counted in cache slot `slot`, as it is or made now
- * (features come later, per model: features_for). NULL on error (*rc). */
+ * (keys come later, when a model asks: keys_for). NULL on error (*rc). */
 static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, int slot, int *rc)
 {
 	if (!cache) {
@@ -371,9 +367,7 @@ static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, 
 			return NULL;
 		}
 		for (int s = 0; s < SLOTS; s++) {
-			for (int i = 0; i < FEATURE_SETS; i++)
-				wd_features_init(&cache[s].f[i]);
-			wd_features_init(&cache[s].window);
+			wd_feature_keys_init(&cache[s].window);
 			wd_feature_keys_init(&cache[s].keys);
 		}
 		pthread_once(&cache_once, make_cache_key);
@@ -409,31 +403,23 @@ static struct prepared *prepare(const char *text, size_t len, size_t max_bytes, 
 	p->words = count_words(p->norm.data ? p->norm.data : "", p->norm.len);
 	if (wd_unhide(text, len, &p->hidden) != 0 && p->hidden.len)
 		(void)wd_normalize_lines(p->hidden.data, p->hidden.len, &p->norm);
-	p->have = 0;
+	p->hashed = 0;
 	p->foreign = -1;
 	p->valid = 1;
 	return p;
 }
 
-/* The prepared text's features for a model (made on first use). NULL on error (*rc). */
-static const struct wd_features *features_for(struct prepared *p, const struct wd_linear *m,
-                                              int *rc)
+/* The prepared text's keys (made on first use). NULL on error (*rc). */
+static struct wd_feature_keys *keys_for(struct prepared *p, int *rc)
 {
-	unsigned set = wd_linear_features(m) & WD_FEATURES_LEXICON ? 1 : 0;
-	if (p->have & (1u << set))
-		return &p->f[set];
-	if (!(p->have & (1u << FEATURE_SETS))) {
+	if (!p->hashed) {
 		*rc = wd_feature_keys_make(p->norm.data ? p->norm.data : "", p->norm.len,
 		                           p->max_bytes, &p->keys);
 		if (*rc)
 			return NULL;
-		p->have |= 1u << FEATURE_SETS;
+		p->hashed = 1;
 	}
-	*rc = wd_features_from_keys(&p->keys, set ? WD_FEATURES_LEXICON : 0, &p->f[set]);
-	if (*rc)
-		return NULL;
-	p->have |= 1u << set;
-	return &p->f[set];
+	return &p->keys;
 }
 
 /* The prepared text as the rule packs read it: its line and paragraph breaks as spaces (patterns
@@ -456,9 +442,9 @@ static const char *flat_text(struct prepared *p)
 }
 
 /* One text's log-odds into out (score, model_p, rules, hits, category) and *z: the prepared
- * text, or a window of it (its bytes [at, at + len)); f is its features (NULL: the model is not
+ * text, or a window of it (its bytes [at, at + len)); k is its keys (NULL: the model is not
  * read), words its word count; the rule packs are read from a model probability of gate. */
-static int score(const struct wd_classifier *c, struct prepared *p, const struct wd_features *f,
+static int score(const struct wd_classifier *c, struct prepared *p, struct wd_feature_keys *k,
                  size_t at, size_t len, size_t words, double gate, struct wd_classification *out,
                  double *zout)
 {
@@ -466,8 +452,10 @@ static int score(const struct wd_classifier *c, struct prepared *p, const struct
 	int foreign = 0; /* another language: the rules read it whatever the model says */
 	if (c->model) {
 		double probs[16];
-		if (f) {
-			wd_linear_predict(c->model, f, probs);
+		if (k) {
+			int rc = wd_linear_predict_keys(c->model, k, probs);
+			if (rc)
+				return rc;
 			out->model_p = probs[c->cls];
 		}
 		/* A short text carries little evidence, and n-gram models trained on long prompts
@@ -548,7 +536,7 @@ static int score_window(const struct wd_classifier *c, struct prepared *p, size_
                         size_t short_words, struct wd_classification *out, double *z)
 {
 	const char *t = p->norm.data;
-	int rc = wd_features_extract(t + s, e - s, e - s, wd_linear_features(c->model), &p->window);
+	int rc = wd_feature_keys_make(t + s, e - s, e - s, &p->window);
 	struct wd_classification w = {.model_p = 0.5};
 	double zw;
 	/* the rules that read every text read the whole of it: a window's are the model's */
@@ -688,15 +676,15 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 	struct prepared *p = prepare(text, len, c->max_bytes, SLOT_MAIN, &rc);
 	if (!p)
 		return rc;
-	const struct wd_features *f = NULL;
+	struct wd_feature_keys *k = NULL;
 	if (c->model && wd_linear_nclass(c->model) <= 16) {
-		f = features_for(p, c->model, &rc);
-		if (!f)
+		k = keys_for(p, &rc);
+		if (!k)
 			return rc;
 	}
 	double z;
-	rc = score(c, p, f, 0, p->norm.len, p->words, WD_CLASSIFY_RULE_GATE, out, &z);
-	if (rc == WD_OK && f && c->window_discount > 0 && p->norm.len > WD_CLASSIFY_WINDOW)
+	rc = score(c, p, k, 0, p->norm.len, p->words, WD_CLASSIFY_RULE_GATE, out, &z);
+	if (rc == WD_OK && k && c->window_discount > 0 && p->norm.len > WD_CLASSIFY_WINDOW)
 		rc = c->windows == WD_WINDOWS_PARAGRAPHS ? score_paragraphs(c, p, out, z)
 		                                         : score_windows(c, p, out, z);
 	return rc;
@@ -705,21 +693,20 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 int wd_classify_probs(const struct wd_linear *m, const char *text, size_t len, size_t max_bytes,
                       double *probs)
 {
-	size_t k = wd_linear_nclass(m);
-	if (k == 0 || k > WD_CLASSIFY_MAX_CLASSES)
+	size_t nclass = wd_linear_nclass(m);
+	if (nclass == 0 || nclass > WD_CLASSIFY_MAX_CLASSES)
 		return WD_EINVAL;
 	if (len > max_bytes)
 		len = max_bytes;
-	/* usually the text wd_classify just scored: its features are in the cache; else (a window)
+	/* usually the text wd_classify just scored: its keys are in the cache; else (a window)
 	 * it is prepared aside, and the scored text stays cached */
 	int rc = WD_OK;
 	int slot = cache && holds(&cache[SLOT_MAIN], text, len, max_bytes) ? SLOT_MAIN : SLOT_ASIDE;
 	struct prepared *p = prepare(text, len, max_bytes, slot, &rc);
 	if (!p)
 		return rc;
-	const struct wd_features *f = features_for(p, m, &rc);
-	if (!f)
+	struct wd_feature_keys *k = keys_for(p, &rc);
+	if (!k)
 		return rc;
-	wd_linear_predict(m, f, probs);
-	return WD_OK;
+	return wd_linear_predict_keys(m, k, probs);
 }

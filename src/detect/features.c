@@ -3,22 +3,25 @@
  * Words are runs of [a-z0-9'] (apostrophes at a word's edges are quotes, not part of it; ASCII
  * capitals are lowered in case the text was not normalised). Each word gives a unigram, a bigram
  * with the word before it, and the character 3- and 4-grams of " word " (5-grams, measured,
- * added a quarter of the cost and nothing to the models' quality). Every feature is a
- * 32-bit FNV-1a hash seeded by its kind, xor-folded to WD_FEATURE_BITS bits. The raw indices are
+ * added a quarter of the cost and nothing to the models' quality). A unigram is the word's
+ * 32-bit FNV-1a hash seeded by its kind, xor-folded to WD_FEATURE_BITS bits; a bigram and a
+ * character n-gram are the top bits of a 64-bit product (below); the lexicon's keys are FNV-1a
+ * again. The raw indices are
  * written to f->idx, radix-sorted (two 10-bit passes, or three 7-bit ones for fewer than 1536
  * keys; the rest of f->idx as scratch, so a warmed-up wd_features allocates nothing), then runs of
- * equal indices become one feature with value 1 + ln(count), and the vector is L2-normalised.
+ * equal indices become one feature with value 1 + ln(count), scaled by 1 / sqrt(n raw keys).
+ * wd_feature_keys_make stops before the sort: a model reads only the keys it weighs
+ * (detect/linear sorts those).
  *
  * With WD_FEATURES_LEXICON, each sentence (ended by . ? ! ; or :) also gives intent ×
  * target features from the word classes of detect/lexicon: each class met, each pair of classes met
  * together ("violent verb" with "person" vs with "process"), and each class with the sentence's
  * first word (its frame: "how", "why", "write").
  *
- * This runs on every request (with the sort, most of the cost of the harm and jailbreak
- * checkers), so the loops are written for the branch predictor: a word is read and hashed in one
- * pass, its n-grams coming out as it is read, and the run count writes every index and
- * advances by a comparison instead of branching on it. The result is the plain loops': the same
- * hashes, and the norm summed in index order. */
+ * The hashing runs on every request (most of the cost of the harm and jailbreak checkers), so
+ * the loops are written for the branch predictor: a word is read and hashed in one pass, its
+ * n-grams coming out as it is read, and the run count writes every index and advances by a
+ * comparison instead of branching on it. The result is the plain loops': the same hashes. */
 #include "detect/features.h"
 
 #include <math.h>
@@ -35,7 +38,7 @@
 #define FNV_OFFSET 2166136261u
 #define FNV_PRIME  16777619u
 
-enum { K_UNIGRAM = 1, K_BIGRAM = 2, K_CHAR = 3, K_LEX = 4, K_LEX_PAIR = 5, K_LEX_FRAME = 6 };
+enum { K_UNIGRAM = 1, K_LEX = 4, K_LEX_PAIR = 5, K_LEX_FRAME = 6 };
 
 _Static_assert(WD_FEATURE_BITS == 20, "the radix sort below sorts 20-bit keys");
 #define RADIX_BITS 10
@@ -107,25 +110,38 @@ static int reserve(struct wd_features *f, size_t need)
 	return WD_OK;
 }
 
-/* The hash states of one word as it is read: its unigram, its bigram with the word before, the
- * bigram seed it leaves for the next word, and the character n-grams of " word " that end at the
- * byte just read (g[j]: the FNV state of the last j + 1 bytes). The n-grams come out as the word
- * is read, so a word costs one loop: its bytes need no stack copy, and a word of any length is
+/* Character n-grams and bigrams are hashed by one 64-bit product each (Fibonacci hashing: the
+ * top WD_FEATURE_BITS bits of x * odd constant depend on every bit of x), not by FNV over their
+ * bytes: a byte of text costs one FNV step (its word's hash) and two products, not nine FNV
+ * steps. A character n-gram's x is its bytes (a 3-gram's top byte is 0, a 4-gram's is not); a
+ * bigram's is the two words' hashes. */
+#define GRAM_MUL   0x9E3779B97F4A7C15ull
+#define BIGRAM_MUL 0xD6E8FEB86659FD93ull
+
+static inline uint32_t top_bits(uint64_t x, uint64_t mul)
+{
+	return (uint32_t)((x * mul) >> (64 - WD_FEATURE_BITS));
+}
+
+static inline uint32_t bigram_key(uint32_t prev, uint32_t cur)
+{
+	return top_bits((uint64_t)prev << 32 | cur, BIGRAM_MUL);
+}
+
+/* One word as it is read: its hash (the unigram's, and the lexicon's: detect/lexicon.h), and the
+ * last four bytes of " word" read (the latest lowest), whose character n-grams come out as the
+ * word is read: a word costs one loop, its bytes need no stack copy, and a word of any length is
  * handled the same way. */
 struct word {
-	uint32_t hu, hb, hn, hl; /* hl: the word's lexicon hash (detect/lexicon.h) */
-	uint32_t g[3];
+	uint32_t hu;
+	uint32_t win;
 	unsigned q; /* bytes of " word" read so far */
 };
 
-static inline void word_start(struct word *w, uint32_t bigram_prev)
+static inline void word_start(struct word *w)
 {
 	w->hu = fnv_step(FNV_OFFSET, K_UNIGRAM);
-	w->hl = WD_LEXICON_HASH_SEED;
-	w->hb = bigram_prev;
-	w->hn = fnv_step(FNV_OFFSET, K_BIGRAM);
-	w->g[0] = fnv_step(fnv_step(FNV_OFFSET, K_CHAR), ' ');
-	w->g[1] = w->g[2] = 0; /* not yet meaningful: nothing is emitted from them */
+	w->win = ' ';
 	w->q = 1;
 }
 
@@ -133,13 +149,10 @@ static inline void word_start(struct word *w, uint32_t bigram_prev)
  * advances past those that exist: none before the third byte). */
 static inline uint32_t *gram_step(struct word *w, unsigned char c, uint32_t *out)
 {
-	const uint32_t seed = fnv_step(FNV_OFFSET, K_CHAR);
-	uint32_t g4 = fnv_step(w->g[2], c), g3 = fnv_step(w->g[1], c);
-	w->g[1] = fnv_step(w->g[0], c);
-	w->g[0] = fnv_step(seed, c);
-	w->g[2] = g3;
-	out[0] = fold_bits(g3);
-	out[1] = fold_bits(g4);
+	uint32_t win = w->win << 8 | c;
+	w->win = win;
+	out[0] = top_bits(win & 0xFFFFFFu, GRAM_MUL);
+	out[1] = top_bits(win, GRAM_MUL);
 	unsigned q = w->q++;
 	return out + (q >= 2) + (q >= 3);
 }
@@ -147,9 +160,6 @@ static inline uint32_t *gram_step(struct word *w, unsigned char c, uint32_t *out
 static inline uint32_t *word_byte_step(struct word *w, unsigned char c, uint32_t *out)
 {
 	w->hu = fnv_step(w->hu, c);
-	w->hl = fnv_step(w->hl, c);
-	w->hb = fnv_step(w->hb, c);
-	w->hn = fnv_step(w->hn, c);
 	return gram_step(w, c, out);
 }
 
@@ -192,7 +202,7 @@ static size_t hash_all(const unsigned char *t, size_t len, unsigned opts, uint32
 {
 	const int lex = opts & WD_FEATURES_LEXICON;
 	uint32_t *out = keys, *lout = lexkeys;
-	uint32_t bigram_prev = 0, sent_cls = 0, sent_first = 0, span_cls = 0;
+	uint32_t prev_hu = 0, sent_cls = 0, sent_first = 0, span_cls = 0;
 	int have_prev = 0;
 	size_t i = 0, sent_start = 0, span_start = 0, word_end = 0, nh = 0;
 	for (;;) {
@@ -218,7 +228,7 @@ static size_t hash_all(const unsigned char *t, size_t len, unsigned opts, uint32
 		const size_t st = i;
 		uint32_t *const wout = out;
 		struct word w;
-		word_start(&w, bigram_prev);
+		word_start(&w);
 		for (; i < len; i++) {
 			unsigned char c = word_byte[t[i]];
 			if (!c)
@@ -231,7 +241,7 @@ static size_t hash_all(const unsigned char *t, size_t len, unsigned opts, uint32
 			while (t[st + l - 1] == '\'')
 				l--;
 			out = wout;
-			word_start(&w, bigram_prev);
+			word_start(&w);
 			for (size_t k = 0; k < l; k++)
 				out = word_byte_step(&w, word_byte[t[st + k]], out);
 		}
@@ -243,13 +253,13 @@ static size_t hash_all(const unsigned char *t, size_t len, unsigned opts, uint32
 			size_t l = i - st;
 			while (l && t[st + l - 1] == '\'')
 				l--;
-			uint32_t cls = wd_lexicon_classes_hash(w.hl, l);
+			uint32_t cls = wd_lexicon_classes_hash(w.hu, l);
 			sent_cls |= cls;
 			span_cls |= cls;
 		}
 		if (have_prev)
-			*out++ = fold_bits(w.hb);
-		bigram_prev = fnv_step(w.hn, ' ');
+			*out++ = bigram_key(prev_hu, w.hu);
+		prev_hu = w.hu;
 		have_prev = 1;
 		word_end = i;
 	}
@@ -346,7 +356,7 @@ static size_t round16(size_t n)
 	return (n + 15) & ~(size_t)15;
 }
 
-static void sort_keys(uint32_t *a, size_t n, uint32_t *tmp)
+void wd_keys_sort(uint32_t *a, size_t n, uint32_t *tmp)
 {
 	if (n <= 64)
 		insertion_sort(a, n);
@@ -354,10 +364,9 @@ static void sort_keys(uint32_t *a, size_t n, uint32_t *tmp)
 		radix_sort(a, tmp, n);
 }
 
-/* Sorted a[0..n) -> its distinct keys, in place, with how often each occurs in count (which may
- * be a + round16(n), right behind: warm lines); returns how many. No branch on where a run
- * ends: each key is written, the position advances by a comparison. */
-static size_t count_runs(uint32_t *a, size_t n, uint32_t *count)
+/* count may be a + round16(n), right behind: warm lines. No branch on where a run ends: each key
+ * is written, the position advances by a comparison. */
+size_t wd_keys_count(uint32_t *a, size_t n, uint32_t *count)
 {
 	if (n == 0)
 		return 0;
@@ -380,21 +389,25 @@ static size_t count_runs(uint32_t *a, size_t n, uint32_t *count)
 	return u;
 }
 
-/* f->idx[0..u) (distinct, sorted) with their counts tf -> f's values: 1 + ln tf, the vector
- * L2-normalised (the squares summed in index order). */
-static void weigh(struct wd_features *f, size_t u, const uint32_t *tf)
+float wd_features_tf(uint32_t count)
+{
+	return count < sizeof(one_plus_ln) / sizeof(one_plus_ln[0]) ? one_plus_ln[count]
+	                                                            : 1.0f + logf((float)count);
+}
+
+float wd_features_scale(size_t nkeys)
+{
+	return nkeys ? (float)(1.0 / sqrt((double)nkeys)) : 0.0f;
+}
+
+/* f->idx[0..u) (distinct, sorted) with their counts tf, of n raw keys -> f's values. */
+static void weigh(struct wd_features *f, size_t u, const uint32_t *tf, size_t n)
 {
 	float *val = f->val;
-	double sq = 0;
-	for (size_t k = 0; k < u; k++) {
-		uint32_t t = tf[k];
-		float v = t < sizeof(one_plus_ln) / sizeof(one_plus_ln[0]) ? one_plus_ln[t]
-		                                                           : 1.0f + logf((float)t);
-		val[k] = v;
-		sq += (double)v * v;
-	}
+	for (size_t k = 0; k < u; k++)
+		val[k] = wd_features_tf(tf[k]);
 	f->n = u;
-	float inv = (float)(1.0 / sqrt(sq));
+	float inv = wd_features_scale(n);
 	size_t k = 0;
 #if defined(__SSE2__) && !defined(WD_NO_SIMD)
 	/* four at a time: the same float products */
@@ -423,15 +436,15 @@ int wd_features_extract(const char *text, size_t len, size_t max_bytes, unsigned
 	if (n == 0)
 		return WD_OK;
 	uint32_t *tf = a + round16(n);
-	sort_keys(a, n, tf);
-	weigh(f, count_runs(a, n, tf), tf);
+	wd_keys_sort(a, n, tf);
+	weigh(f, wd_keys_count(a, n, tf), tf, n);
 	return WD_OK;
 }
 
 void wd_feature_keys_init(struct wd_feature_keys *k)
 {
-	k->key = k->count = NULL;
-	k->ngrams = k->lexicon = k->cap = 0;
+	k->key = k->scratch = k->tally = NULL;
+	k->ngrams = k->lexicon = k->cap = k->tally_cap = 0;
 	k->harm = NULL;
 	k->nharm = k->harm_cap = 0;
 }
@@ -439,7 +452,8 @@ void wd_feature_keys_init(struct wd_feature_keys *k)
 void wd_feature_keys_free(struct wd_feature_keys *k)
 {
 	free(k->key);
-	free(k->count);
+	free(k->scratch);
+	free(k->tally);
 	free(k->harm);
 	wd_feature_keys_init(k);
 }
@@ -463,62 +477,16 @@ int wd_feature_keys_make(const char *text, size_t len, size_t max_bytes, struct 
 		if (!p)
 			return WD_ENOMEM;
 		k->key = p;
-		p = realloc(k->count, need * sizeof *p);
+		p = realloc(k->scratch, 2 * need * sizeof *p);
 		if (!p)
 			return WD_ENOMEM;
-		k->count = p;
+		k->scratch = p;
 		k->cap = need;
 	}
-	/* hashed into key; each run sorted (count as scratch) and counted in place */
-	uint32_t *a = k->key;
-	size_t nl = 0, n = hash_all((const unsigned char *)text, len, WD_FEATURES_LEXICON, a,
-	                            a + NGRAM_ROOM(len), &nl, k->harm, &k->nharm);
-	sort_keys(a, n, k->count);
-	k->ngrams = count_runs(a, n, k->count);
-	uint32_t *l = a + NGRAM_ROOM(len);
-	sort_keys(l, nl, k->count + k->ngrams);
-	nl = count_runs(l, nl, k->count + NGRAM_ROOM(len));
-	memmove(a + k->ngrams, l, nl * sizeof *a);
-	memmove(k->count + k->ngrams, k->count + NGRAM_ROOM(len), nl * sizeof *a);
+	size_t nl = 0;
+	k->ngrams = hash_all((const unsigned char *)text, len, WD_FEATURES_LEXICON, k->key,
+	                     k->key + NGRAM_ROOM(len), &nl, k->harm, &k->nharm);
+	memmove(k->key + k->ngrams, k->key + NGRAM_ROOM(len), nl * sizeof *k->key);
 	k->lexicon = nl;
-	return WD_OK;
-}
-
-int wd_features_from_keys(const struct wd_feature_keys *k, unsigned opts, struct wd_features *f)
-{
-	f->n = 0;
-	size_t nn = k->ngrams, nl = opts & WD_FEATURES_LEXICON ? k->lexicon : 0, n = nn + nl;
-	int rc = reserve(f, n + 24); /* idx has room for 2 * n: the counts go behind */
-	if (rc || n == 0)
-		return rc;
-	/* merge the two sorted, counted runs; a key in both (a hash collision) counts for both. The
-	 * lexicon's keys are few: the n-gram keys between two of them are copied as a block, found
-	 * by binary search. */
-	const uint32_t *x = k->key, *y = k->key + nn, *cx = k->count, *cy = k->count + nn;
-	uint32_t *tf = f->idx + n;
-	size_t i = 0, o = 0;
-	for (size_t j = 0; j < nl; j++) {
-		size_t lo = i, hi = nn; /* the first n-gram key at or above y[j] */
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (x[mid] < y[j])
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		memcpy(f->idx + o, x + i, (lo - i) * sizeof *x);
-		memcpy(tf + o, cx + i, (lo - i) * sizeof *cx);
-		o += lo - i;
-		i = lo;
-		f->idx[o] = y[j];
-		tf[o] = cy[j];
-		if (i < nn && x[i] == y[j])
-			tf[o] += cx[i++];
-		o++;
-	}
-	memcpy(f->idx + o, x + i, (nn - i) * sizeof *x);
-	memcpy(tf + o, cx + i, (nn - i) * sizeof *cx);
-	o += nn - i;
-	weigh(f, o, tf);
 	return WD_OK;
 }

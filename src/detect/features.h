@@ -2,7 +2,13 @@
  * unigrams and bigrams, and character 3- and 4-grams within words (with word-boundary markers),
  * optionally word-class co-occurrences per sentence (WD_FEATURES_LEXICON),
  * each hashed (a 32-bit FNV-1a with a per-kind seed) into WD_FEATURE_BITS bits; values are
- * sublinear term frequencies (1 + ln tf), L2-normalised. Indices are sorted and unique. */
+ * sublinear term frequencies (1 + ln tf) scaled by 1 / sqrt(n), n the number of keys the text
+ * gave with repeats (every n-gram occurrence, and with the lexicon every lexicon key). Not the L2
+ * norm: that needs the count of every distinct key, so all of a text's keys sorted, where this
+ * needs only the counts of the keys a model weighs (a few hundred of the text's thousands), which
+ * is all detect/linear sorts when it predicts from a text's raw keys. For the small counts of
+ * real text, (1 + ln tf)^2 is close to tf, so the two scales differ little. Indices are sorted
+ * and unique. */
 #ifndef WD_DETECT_FEATURES_H
 #define WD_DETECT_FEATURES_H
 
@@ -30,15 +36,21 @@ int wd_features_extract(const char *text, size_t len, size_t max_bytes, unsigned
                         struct wd_features *f);
 void wd_features_free(struct wd_features *f);
 
-/* One text's hashed keys before they become vectors — its n-gram keys and its lexicon keys,
- * each sorted and counted — for a caller that needs both feature sets of a text
- * (detect/classify): it hashes and counts once, and each set is a merge away.
- * wd_features_from_keys gives exactly what wd_features_extract gives for the same text and
- * options. */
+/* 1 + ln(count): a key's value before scaling; the scale of a text of nkeys keys, as a float
+ * (0 for none). A value is their float product: wd_features_extract and a prediction from raw
+ * keys (detect/linear) compute the same bits. */
+float wd_features_tf(uint32_t count);
+float wd_features_scale(size_t nkeys);
+
+/* One text's hashed keys as they came, unsorted and repeated — its n-gram keys, then its lexicon
+ * keys — for a caller that scores the text with models (detect/classify, through
+ * wd_linear_predict_keys): it hashes once, and no model needs more; the feature set without the
+ * lexicon is the first ngrams keys, with it the first ngrams + lexicon. */
 struct wd_feature_keys {
-	uint32_t *key;   /* [0, ngrams): n-gram keys; [ngrams, ngrams + lexicon): lexicon keys */
-	uint32_t *count; /* how often each key occurs */
-	size_t ngrams, lexicon, cap;
+	uint32_t *key;     /* [0, ngrams): n-gram keys; [ngrams, ngrams + lexicon): lexicon keys */
+	uint32_t *scratch; /* 2 * cap, and tally_cap zeros between predictions: a prediction's */
+	uint32_t *tally;   /* rows and how often each occurs (detect/linear) */
+	size_t ngrams, lexicon, cap, tally_cap;
 	/* The sentences whose words name harm (a class of WD_LEX_HARMFUL, detect/lexicon), as
 	 * byte ranges of the text in order: where a request hidden in a long text is looked for
 	 * (detect/classify). Here a sentence ends at . ? ! ; : or a paragraph break ('\f', from
@@ -53,8 +65,15 @@ struct wd_text_span {
 };
 
 void wd_feature_keys_init(struct wd_feature_keys *k);
+/* Replaces k's contents with the keys of text (already normalised; at most max_bytes of it).
+ * Returns 0 or WD_ENOMEM. */
 int wd_feature_keys_make(const char *text, size_t len, size_t max_bytes, struct wd_feature_keys *k);
-int wd_features_from_keys(const struct wd_feature_keys *k, unsigned opts, struct wd_features *f);
 void wd_feature_keys_free(struct wd_feature_keys *k);
+
+/* Sorts a[0..n), each < WD_FEATURE_DIM, with tmp (room for n) as scratch. */
+void wd_keys_sort(uint32_t *a, size_t n, uint32_t *tmp);
+/* Sorted a[0..n) -> its distinct values in place, how often each occurs in count (room for n);
+ * returns how many. */
+size_t wd_keys_count(uint32_t *a, size_t n, uint32_t *count);
 
 #endif

@@ -49,8 +49,10 @@ enum wd_lex_class {
 uint32_t wd_lexicon_classes(const char *word, size_t len);
 
 /* The same by the word's hash, for a caller that hashes words as it reads them: 32-bit FNV-1a
- * from WD_LEXICON_HASH_SEED over the word's bytes, ASCII capitals lowered; len is its length. */
-#define WD_LEXICON_HASH_SEED 2166136261u
+ * from WD_LEXICON_HASH_SEED over the word's bytes, ASCII capitals lowered; len is its length.
+ * The seed is the FNV offset basis stepped by 1, as detect/features seeds a unigram, so the
+ * featuriser's word hash is this one. */
+#define WD_LEXICON_HASH_SEED ((2166136261u ^ 1u) * 16777619u)
 uint32_t wd_lexicon_classes_hash(uint32_t hash, size_t len);
 
 #endif

@@ -9,7 +9,9 @@
  * branch on "found", as a hash probe has, mispredicts on about every other one); as the features
  * are sorted the 192 KB of bitmap and ranks are read front to back. Before them an 8 KB filter
  * (the bitmap folded) turns away most features from L1. The weights of the features
- * found are then summed in feature order, as a plain loop would: the same bits. Weights are
+ * found are then summed in feature order, as a plain loop would: the same bits. From a text's raw
+ * keys (wd_linear_predict_keys) the rows found are counted in a tally of the model's rows (a few
+ * KB, in L1), which is what sorting all of the text's keys was for. Weights are
  * float32 both in memory and on disk and the bias is rounded to its %.9g text at training time,
  * so a model that was saved and loaded again predicts bit for bit what the trained one did. */
 #include "detect/linear.h"
@@ -26,13 +28,20 @@
 
 #include "core/err.h"
 
-/* Version 2: character 3- and 4-grams (version 1 had 3- to 5-grams), and the lexicon's "no
- * harm" class; a version-1 model's weights would be read against the wrong features. */
-#define MAGIC        "warden-linear 2"
-#define MAGIC_OLD    "warden-linear 1"
+/* Version 3: bigrams and character n-grams hashed by 64-bit products, values scaled by 1 /
+ * sqrt(raw keys) (detect/features.h); version 2 had FNV-hashed ones, L2-normalised, version 1
+ * also character 5-grams. An older model's weights would be read against the wrong features. */
+#define MAGIC        "warden-linear 3"
+#define MAGIC_V1     "warden-linear 1"
+#define MAGIC_V2     "warden-linear 2"
 #define NAME_MAX_LEN 63
 #define MAX_CLASSES  256
 #define W_EPS        1e-7
+
+struct wd_linear;
+/* A model's rows for a run of feature indices (lookup_body, below). */
+typedef size_t lookup_fn(const struct wd_linear *, const uint32_t *, size_t, size_t, uint32_t *,
+                         uint32_t *);
 
 struct wd_linear {
 	size_t k;
@@ -45,8 +54,7 @@ struct wd_linear {
 	uint64_t *bits;   /* BITMAP_WORDS: bit i set when index i has a row */
 	uint32_t *rank;   /* BITMAP_WORDS: rows of the indices below 64 * word */
 	uint64_t *filter; /* FILTER_WORDS: bit j set when an index with a row has low bits j */
-	size_t (*lookup)(const struct wd_linear *, const struct wd_features *, size_t, size_t,
-	                 uint32_t *, float *);
+	lookup_fn *lookup;
 };
 
 #define BITMAP_WORDS (WD_FEATURE_DIM / 64)
@@ -150,100 +158,153 @@ int wd_linear_find(const struct wd_linear *m, const char *name)
 	return -1;
 }
 
-/* Looks up f->idx[from..to): the rows of the indices that have one, with their values, in
- * order, into rows/vals (room for to - from); returns how many. Branch-free: every feature is
- * written, and the count advances only past those found. hw: use __builtin_popcountll (only
- * where the popcnt instruction is known to be there, else it is a library call). */
+/* Looks up idx[from..to): the rows of the indices that have one, in order, into rows, and their
+ * positions in idx into pos (each with room for to - from); returns how many. Branch-free: every
+ * index is written, and the count advances only past those found. hw: use
+ * __builtin_popcountll (only where the popcnt instruction is known to be there, else it is a
+ * library call). */
 static inline __attribute__((always_inline)) size_t lookup_body(const struct wd_linear *m,
-                                                                const struct wd_features *f,
-                                                                size_t from, size_t to,
-                                                                uint32_t *rows, float *vals, int hw)
+                                                                const uint32_t *idx, size_t from,
+                                                                size_t to, uint32_t *rows,
+                                                                uint32_t *pos, int hw)
 {
-	/* the features that pass the filter, then their rows; neither loop branches on a result */
+	/* the indices that pass the filter, then their rows; neither loop branches on a result */
 	uint32_t cand[BATCH];
 	size_t nc = 0;
 	for (size_t j = from; j < to; j++) {
-		uint32_t i = f->idx[j] & FILTER_MASK;
+		uint32_t i = idx[j] & FILTER_MASK;
 		cand[nc] = (uint32_t)j;
 		nc += (m->filter[i / 64] >> (i % 64)) & 1;
 	}
 	size_t nh = 0;
 	for (size_t c = 0; c < nc; c++) {
 		size_t j = cand[c];
-		uint32_t i = f->idx[j] & (WD_FEATURE_DIM - 1);
+		uint32_t i = idx[j] & (WD_FEATURE_DIM - 1);
 		uint64_t word = m->bits[i / 64];
 		unsigned sh = i % 64;
 		uint64_t below = word & ((1ull << sh) - 1);
 		unsigned n = hw ? (unsigned)__builtin_popcountll(below) : popcount64(below);
 		rows[nh] = m->rank[i / 64] + n;
-		vals[nh] = f->val[j];
+		pos[nh] = (uint32_t)j;
 		/* an index out of range (against features.h) has no row, as it has no weight */
-		nh += ((word >> sh) & 1) & (f->idx[j] < WD_FEATURE_DIM);
+		nh += ((word >> sh) & 1) & (idx[j] < WD_FEATURE_DIM);
 	}
 	return nh;
 }
 
-static size_t lookup_generic(const struct wd_linear *m, const struct wd_features *f, size_t from,
-                             size_t to, uint32_t *rows, float *vals)
+static size_t lookup_generic(const struct wd_linear *m, const uint32_t *idx, size_t from, size_t to,
+                             uint32_t *rows, uint32_t *pos)
 {
-	return lookup_body(m, f, from, to, rows, vals, 0);
+	return lookup_body(m, idx, from, to, rows, pos, 0);
 }
 
 #if defined(__x86_64__) && !defined(__POPCNT__) && defined(__GNUC__)
 /* The same with popcnt, chosen at run time on CPUs that have it (all x86-64 since ~2008). */
 __attribute__((target("popcnt"))) static size_t lookup_popcnt(const struct wd_linear *m,
-                                                              const struct wd_features *f,
-                                                              size_t from, size_t to,
-                                                              uint32_t *rows, float *vals)
+                                                              const uint32_t *idx, size_t from,
+                                                              size_t to, uint32_t *rows,
+                                                              uint32_t *pos)
 {
-	return lookup_body(m, f, from, to, rows, vals, 1);
+	return lookup_body(m, idx, from, to, rows, pos, 1);
 }
 
-static size_t (*choose_lookup(void))(const struct wd_linear *, const struct wd_features *, size_t,
-                                     size_t, uint32_t *, float *)
+static lookup_fn *choose_lookup(void)
 {
 	__builtin_cpu_init();
 	return __builtin_cpu_supports("popcnt") ? lookup_popcnt : lookup_generic;
 }
 #else
-static size_t (*choose_lookup(void))(const struct wd_linear *, const struct wd_features *, size_t,
-                                     size_t, uint32_t *, float *)
+static lookup_fn *choose_lookup(void)
 {
 	return lookup_generic;
 }
 #endif
 
-void wd_linear_predict(const struct wd_linear *m, const struct wd_features *f, double *probs)
+/* probs[c] += row c of the weights at rows[h] times vals[h], for each h in order. */
+static void add_rows(const struct wd_linear *m, const uint32_t *rows, const float *vals, size_t nh,
+                     double *probs)
 {
 	size_t k = m->k;
-	uint32_t rows[BATCH];
+	if (k == 2) { /* the usual model (benign/harmful, benign/attack): unrolled */
+		double p0 = probs[0], p1 = probs[1];
+		for (size_t h = 0; h < nh; h++) {
+			const float *row = m->w + (size_t)rows[h] * 2;
+			double v = vals[h];
+			p0 += (double)row[0] * v;
+			p1 += (double)row[1] * v;
+		}
+		probs[0] = p0;
+		probs[1] = p1;
+		return;
+	}
+	for (size_t h = 0; h < nh; h++) {
+		const float *row = m->w + (size_t)rows[h] * k;
+		double v = vals[h];
+		for (size_t c = 0; c < k; c++)
+			probs[c] += (double)row[c] * v;
+	}
+}
+
+static void sigmoid_all(const struct wd_linear *m, double *probs)
+{
+	for (size_t c = 0; c < m->k; c++)
+		probs[c] = 1.0 / (1.0 + exp(-probs[c]));
+}
+
+void wd_linear_predict(const struct wd_linear *m, const struct wd_features *f, double *probs)
+{
+	uint32_t rows[BATCH], pos[BATCH];
 	float vals[BATCH];
-	for (size_t c = 0; c < k; c++)
+	for (size_t c = 0; c < m->k; c++)
 		probs[c] = m->bias[c];
 	/* the sums run over the features in order, as a plain loop would: the same bits */
 	for (size_t j = 0; j < f->n; j += BATCH) {
-		size_t nh = m->lookup(m, f, j, f->n - j < BATCH ? f->n : j + BATCH, rows, vals);
-		if (k == 2) { /* the usual model (benign/harmful, benign/attack): unrolled */
-			double p0 = probs[0], p1 = probs[1];
-			for (size_t h = 0; h < nh; h++) {
-				const float *row = m->w + (size_t)rows[h] * 2;
-				double v = vals[h];
-				p0 += (double)row[0] * v;
-				p1 += (double)row[1] * v;
-			}
-			probs[0] = p0;
-			probs[1] = p1;
-			continue;
-		}
-		for (size_t h = 0; h < nh; h++) {
-			const float *row = m->w + (size_t)rows[h] * k;
-			double v = vals[h];
-			for (size_t c = 0; c < k; c++)
-				probs[c] += (double)row[c] * v;
-		}
+		size_t nh = m->lookup(m, f->idx, j, f->n - j < BATCH ? f->n : j + BATCH, rows, pos);
+		for (size_t h = 0; h < nh; h++)
+			vals[h] = f->val[pos[h]];
+		add_rows(m, rows, vals, nh, probs);
 	}
-	for (size_t c = 0; c < k; c++)
-		probs[c] = 1.0 / (1.0 + exp(-probs[c]));
+	sigmoid_all(m, probs);
+}
+
+int wd_linear_predict_keys(const struct wd_linear *m, struct wd_feature_keys *k, double *probs)
+{
+	if (m->nu > k->tally_cap) {
+		uint32_t *t = realloc(k->tally, m->nu * sizeof *t);
+		if (!t)
+			return WD_ENOMEM;
+		memset(t + k->tally_cap, 0, (m->nu - k->tally_cap) * sizeof *t);
+		k->tally = t;
+		k->tally_cap = m->nu;
+	}
+	size_t n = k->ngrams + (m->features & WD_FEATURES_LEXICON ? k->lexicon : 0);
+	/* the rows of the keys the model weighs, repeats included; each row's count in the tally,
+	 * and the rows in the order they first occur (no branch: each is written, the position
+	 * advances when its count was 0) */
+	uint32_t *rows = k->scratch, *first = k->scratch + k->cap, *tally = k->tally, pos[BATCH];
+	size_t nr = 0, u = 0;
+	for (size_t j = 0; j < n; j += BATCH)
+		nr += m->lookup(m, k->key, j, n - j < BATCH ? n : j + BATCH, rows + nr, pos);
+	for (size_t h = 0; h < nr; h++) {
+		uint32_t r = rows[h];
+		first[u] = r;
+		u += tally[r] == 0;
+		tally[r]++;
+	}
+	float inv = wd_features_scale(n), vals[BATCH];
+	for (size_t c = 0; c < m->k; c++)
+		probs[c] = m->bias[c];
+	for (size_t j = 0; j < u; j += BATCH) {
+		size_t nh = u - j < BATCH ? u - j : BATCH;
+		for (size_t h = 0; h < nh; h++) {
+			uint32_t r = first[j + h];
+			vals[h] = wd_features_tf(tally[r]) * inv;
+			tally[r] = 0; /* zero again for the next prediction */
+		}
+		add_rows(m, first + j, vals, nh, probs);
+	}
+	sigmoid_all(m, probs);
+	return WD_OK;
 }
 
 /* A class name goes on a header line: non-empty, printable, no spaces. */
@@ -392,11 +453,11 @@ int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t e
 		return WD_EIO;
 	}
 	if (read_line(fp, line, sizeof line) || strcmp(line, MAGIC) != 0) {
-		if (strcmp(line, MAGIC_OLD) == 0)
+		if (strcmp(line, MAGIC_V1) == 0 || strcmp(line, MAGIC_V2) == 0)
 			snprintf(err, errlen,
 			         "%s: a model for an older feature set (\"%s\"): train it again "
 			         "with this warden's `warden train`",
-			         path, MAGIC_OLD);
+			         path, line);
 		else
 			snprintf(err, errlen, "%s: not a warden linear model (want \"%s\")", path,
 			         MAGIC);

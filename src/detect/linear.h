@@ -2,7 +2,7 @@
  * (one-vs-rest logistic regression), trained with liblinear, applied in microseconds.
  *
  * File format (conf/models/NAME.model), little-endian binary after a text header:
- *   "warden-linear 2\n" "bits <WD_FEATURE_BITS>[ lexicon]\n" (lexicon: trained on the
+ *   "warden-linear 3\n" "bits <WD_FEATURE_BITS>[ lexicon]\n" (lexicon: trained on the
  *   WD_FEATURES_LEXICON set) "classes <k>\n" then k lines "<name> <bias>
  *   <nnz>\n" (bias as %.9g), then "data\n", then for each class in order nnz records of
  *   {uint32 index, float32 weight}. Only non-zero weights are stored. Deterministic: the same
@@ -25,6 +25,11 @@ const char *wd_linear_class(const struct wd_linear *m, size_t i);
 int wd_linear_find(const struct wd_linear *m, const char *name);
 /* probs[i] = sigmoid(w_i · f + b_i) for every class. */
 void wd_linear_predict(const struct wd_linear *m, const struct wd_features *f, double *probs);
+/* The same for the features of a text's raw keys (k: the model's feature set of them; k's scratch
+ * and tally are used), without sorting them: what wd_linear_predict gives on
+ * wd_features_extract of the text, to rounding (the sums run in another order). 0 or
+ * WD_ENOMEM. */
+int wd_linear_predict_keys(const struct wd_linear *m, struct wd_feature_keys *k, double *probs);
 /* The feature options (detect/features.h) the model was trained on: its inputs must be made the
  * same way. Stored on the file's "bits" line ("bits 20 lexicon"). */
 unsigned wd_linear_features(const struct wd_linear *m);

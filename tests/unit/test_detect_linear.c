@@ -185,7 +185,7 @@ TEST(save_load_bit_identical_and_deterministic)
 	size_t na = 0, nb = 0;
 	unsigned char *fa = read_all(tmp("a.model"), &na), *fb = read_all(tmp("b.model"), &nb);
 	CHECK(fa && fb && na == nb && na > 40 && memcmp(fa, fb, na) == 0);
-	CHECK(fa && memcmp(fa, "warden-linear 2\nbits 20\nclasses 3\nbenign ", 41) == 0);
+	CHECK(fa && memcmp(fa, "warden-linear 3\nbits 20\nclasses 3\nbenign ", 41) == 0);
 	free(fa);
 	free(fb);
 	CHECK_EQ_INT(wd_linear_load(tmp("a.model"), &l, err, sizeof err), 0);
@@ -259,27 +259,31 @@ TEST(load_errors)
 	char err[256] = "";
 	struct wd_linear *m = NULL, *l = NULL;
 	CHECK_EQ_INT(wd_linear_load(tmp("missing.model"), &l, err, sizeof err), WD_EIO);
-	const char *h1 = "warden-linear 3\nbits 20\n";
+	const char *h1 = "warden-linear 4\nbits 20\n";
 	write_file(tmp("h1"), h1, strlen(h1));
 	CHECK_EQ_INT(wd_linear_load(tmp("h1"), &l, err, sizeof err), WD_EINVAL);
 	CHECK(strstr(err, "not a warden linear model") != NULL);
-	const char *h2 = "warden-linear 2\nbits 18\nclasses 1\n";
+	const char *h2 = "warden-linear 3\nbits 18\nclasses 1\n";
 	write_file(tmp("h2"), h2, strlen(h2));
 	CHECK_EQ_INT(wd_linear_load(tmp("h2"), &l, err, sizeof err), WD_EINVAL);
 	CHECK(strstr(err, "18 feature bits") != NULL);
-	const char *h3 = "warden-linear 2\nbits 20\nclasses 1\nx nan 0\ndata\n";
+	const char *h3 = "warden-linear 3\nbits 20\nclasses 1\nx nan 0\ndata\n";
 	write_file(tmp("h3"), h3, strlen(h3));
 	CHECK_EQ_INT(wd_linear_load(tmp("h3"), &l, err, sizeof err), WD_EINVAL);
 	CHECK(strstr(err, "bad bias") != NULL);
-	/* a model of the previous feature set is refused, with what to do about it */
+	/* a model of an older feature set is refused, with what to do about it */
 	const char *h0 = "warden-linear 1\nbits 20\nclasses 1\n";
 	write_file(tmp("h0"), h0, strlen(h0));
 	CHECK_EQ_INT(wd_linear_load(tmp("h0"), &l, err, sizeof err), WD_EINVAL);
 	CHECK(strstr(err, "older feature set") != NULL && strstr(err, "warden train") != NULL);
+	const char *hv2 = "warden-linear 2\nbits 20 lexicon\nclasses 1\n";
+	write_file(tmp("hv2"), hv2, strlen(hv2));
+	CHECK_EQ_INT(wd_linear_load(tmp("hv2"), &l, err, sizeof err), WD_EINVAL);
+	CHECK(strstr(err, "older feature set (\"warden-linear 2\")") != NULL);
 	write_file(tmp("empty"), "", 0);
 	CHECK_EQ_INT(wd_linear_load(tmp("empty"), &l, err, sizeof err), WD_EINVAL);
 	CHECK(strstr(err, "not a warden linear model") != NULL);
-	const char *h4 = "warden-linear 2\nbits 20 trigrams\nclasses 1\n";
+	const char *h4 = "warden-linear 3\nbits 20 trigrams\nclasses 1\n";
 	write_file(tmp("h4"), h4, strlen(h4));
 	CHECK_EQ_INT(wd_linear_load(tmp("h4"), &l, err, sizeof err), WD_EINVAL);
 	CHECK(strstr(err, "unknown feature set \"trigrams\"") != NULL);

@@ -1,6 +1,6 @@
 /* test_detect_text.c — text normalisation and hashed features: folding of diacritics,
  * homoglyphs, fullwidth and invisible characters, leetspeak and spaced letters; numbers kept;
- * idempotence; invalid UTF-8; feature determinism, order, norm; a small speed benchmark. */
+ * idempotence; invalid UTF-8; feature determinism, order, scale; a small speed benchmark. */
 #include <math.h>
 #include <stdlib.h>
 #include <time.h>
@@ -184,17 +184,25 @@ TEST(test_appends_and_bound)
 	wd_buf_free(&b);
 }
 
-static int sorted_unique_normed(const struct wd_features *f)
+/* f (of text, with opts) is sorted and unique, and each value is (1 + ln tf) / sqrt(n), n the
+ * text's raw keys (features.h), with the counts tf summing to n. */
+static int sorted_unique_scaled(const struct wd_features *f, const char *text, unsigned opts)
 {
-	double sq = 0;
+	struct wd_feature_keys k;
+	wd_feature_keys_init(&k);
+	if (wd_feature_keys_make(text, strlen(text), strlen(text), &k))
+		return 0;
+	size_t n = k.ngrams + (opts ? k.lexicon : 0), total = 0;
+	wd_feature_keys_free(&k);
 	for (size_t i = 0; i < f->n; i++) {
 		if (f->idx[i] >= WD_FEATURE_DIM || (i && f->idx[i] <= f->idx[i - 1]))
 			return 0;
-		if (!(f->val[i] > 0))
+		double r = f->val[i] * sqrt((double)n), tf = round(exp(r - 1));
+		if (tf < 1 || fabs(r - (1 + log(tf))) > 1e-4)
 			return 0;
-		sq += (double)f->val[i] * f->val[i];
+		total += (size_t)tf;
 	}
-	return f->n == 0 || fabs(sq - 1.0) < 1e-4;
+	return total == n;
 }
 
 static double dot(const struct wd_features *a, const struct wd_features *b)
@@ -241,7 +249,7 @@ TEST(test_features_basic)
 	/* "a": unigram + the 3-gram " a " */
 	CHECK_EQ_INT(wd_features_extract("a", 1, 1000, 0, &f), 0);
 	CHECK(f.n == 2 || f.n == 1);
-	CHECK(sorted_unique_normed(&f));
+	CHECK(sorted_unique_scaled(&f, "a", 0));
 	/* "bomb": 1 unigram + the 4 character 3-grams and 3 4-grams of " bomb " */
 	CHECK_EQ_INT(wd_features_extract("bomb", 4, 1000, 0, &f), 0);
 	CHECK(f.n >= 7 && f.n <= 8);
@@ -250,7 +258,7 @@ TEST(test_features_basic)
 	size_t plain = f.n;
 	CHECK_EQ_INT(wd_features_extract("bomb", 4, 1000, WD_FEATURES_LEXICON, &f), 0);
 	CHECK(f.n >= plain + 4 && f.n <= plain + 5);
-	CHECK(sorted_unique_normed(&f));
+	CHECK(sorted_unique_scaled(&f, "bomb", WD_FEATURES_LEXICON));
 	/* a sentence with no harmful class gets the pseudo-class "no harm": with "write" (a making
 	 * verb) and "poem" (a fiction frame), three classes, each alone and with the first word,
 	 * and the three pairs */
@@ -259,13 +267,13 @@ TEST(test_features_basic)
 	CHECK_EQ_INT(wd_features_extract("write a poem", 12, 1000, WD_FEATURES_LEXICON, &g), 0);
 	CHECK(g.n >= plain + 8 && g.n <= plain + 9);
 	CHECK_EQ_INT(wd_features_extract("bomb", 4, 1000, 0, &f), 0);
-	CHECK(sorted_unique_normed(&f));
+	CHECK(sorted_unique_scaled(&f, "bomb", 0));
 	/* edge apostrophes are quotes; case is folded */
 	CHECK_EQ_INT(wd_features_extract("'Bomb'", 6, 1000, 0, &g), 0);
 	CHECK(fabs(dot(&f, &g) - 1.0) < 1e-5);
-	/* repetition raises the weight sublinearly but the vector stays unit */
+	/* repetition raises a weight sublinearly; the scale counts every key */
 	CHECK_EQ_INT(wd_features_extract("kill kill kill", 14, 1000, 0, &f), 0);
-	CHECK(sorted_unique_normed(&f));
+	CHECK(sorted_unique_scaled(&f, "kill kill kill", 0));
 	/* max_bytes caps the input */
 	CHECK_EQ_INT(wd_features_extract("bomb and more words", 19, 4, 0, &g), 0);
 	CHECK_EQ_INT(wd_features_extract("bomb", 4, 1000, 0, &f), 0);
@@ -297,13 +305,11 @@ TEST(test_features_deterministic)
 	CHECK_EQ_INT(a.n, b.n);
 	CHECK(a.n == b.n && !memcmp(a.idx, b.idx, a.n * sizeof(*a.idx)) &&
 	      !memcmp(a.val, b.val, a.n * sizeof(*a.val)));
-	CHECK(sorted_unique_normed(&a));
+	CHECK(sorted_unique_scaled(&a, big, 0));
 	/* the sublinear weight table agrees with logf */
-	CHECK_EQ_INT(wd_features_extract("ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab "
-	                                 "ab ab ab ab ab",
-	                                 71, 1000, 0, &a),
-	             0);
-	CHECK(sorted_unique_normed(&a));
+	const char *ab = "ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab";
+	CHECK_EQ_INT(wd_features_extract(ab, 71, 1000, 0, &a), 0);
+	CHECK(sorted_unique_scaled(&a, ab, 0));
 	wd_features_free(&a);
 	wd_features_free(&b);
 }

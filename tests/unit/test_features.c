@@ -1,8 +1,9 @@
 /* test_features.c — the hashed featuriser against a plain reference written from its contract
- * (features.h): words, FNV-1a hashes per kind, xor-folding, sort, counts, 1 + ln tf, L2 norm
- * summed in index order. wd_features_extract is built for speed (one pass per word, n-grams
- * as the word is read, radix sort with 16- or 32-bit counters, branch-free run collapse); every
- * feature index and value must still be the reference's, bit for bit. */
+ * (features.h, features.c): words, FNV-1a unigrams xor-folded, bigrams and character n-grams by
+ * 64-bit products, sort, counts, 1 + ln tf, scaled by 1 / sqrt(raw keys). wd_features_extract is
+ * built for speed (one pass per word, n-grams as the word is read, radix sort with 16- or 32-bit
+ * counters, branch-free run collapse); every feature index and value must still be the
+ * reference's, bit for bit. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,21 @@ static uint32_t seeded(unsigned kind)
 static uint32_t fold(uint32_t h)
 {
 	return ((h >> WD_FEATURE_BITS) ^ h) & (WD_FEATURE_DIM - 1);
+}
+
+/* the top 20 bits of x times an odd constant: a bigram (the words' hashes) or a character
+ * n-gram (its bytes, the first highest) */
+static uint32_t product_key(uint64_t x, uint64_t mul)
+{
+	return (uint32_t)((x * mul) >> 44);
+}
+
+static uint32_t gram(const unsigned char *p, size_t g)
+{
+	uint32_t x = 0;
+	for (size_t i = 0; i < g; i++)
+		x = x << 8 | p[i];
+	return product_key(x, 0x9E3779B97F4A7C15ull);
 }
 
 static int is_word_byte(unsigned char c)
@@ -88,10 +104,10 @@ static size_t reference(const char *text, size_t len, size_t max_bytes, unsigned
 	if (len > max_bytes)
 		len = max_bytes;
 	uint32_t *keys = malloc((10 * len + 8) * sizeof *keys);
-	unsigned char *w = malloc(len + 3), *prev = malloc(len + 1);
-	size_t n = 0, lp = 0, sent_start = 0;
+	unsigned char *w = malloc(len + 3);
+	size_t n = 0, sent_start = 0;
 	int have_prev = 0, ended = 0;
-	uint32_t cls = 0, first = 0;
+	uint32_t cls = 0, first = 0, prev = 0;
 	for (size_t i = 0; i < len;) {
 		if (!is_word_byte((unsigned char)text[i])) {
 			ended |= ends_sentence((unsigned char)text[i]);
@@ -121,16 +137,14 @@ static size_t reference(const char *text, size_t len, size_t max_bytes, unsigned
 			w[k + 1] = (unsigned char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 		}
 		w[l + 1] = ' ';
-		keys[n++] = fold(fnv(seeded(1), w + 1, l));
-		if (have_prev) /* FNV over "prev cur" with the bigram seed */
-			keys[n++] =
-			    fold(fnv(fnv(fnv(seeded(2), prev, lp), (const unsigned char *)" ", 1),
-			             w + 1, l));
+		uint32_t hu = fnv(seeded(1), w + 1, l);
+		keys[n++] = fold(hu);
+		if (have_prev)
+			keys[n++] = product_key((uint64_t)prev << 32 | hu, 0xD6E8FEB86659FD93ull);
 		for (size_t g = 3; g <= 4; g++)
 			for (size_t p = 0; p + g <= l + 2; p++)
-				keys[n++] = fold(fnv(seeded(3), w + p, g));
-		memcpy(prev, w + 1, l);
-		lp = l;
+				keys[n++] = gram(w + p, g);
+		prev = hu;
 		have_prev = 1;
 		if (lex && !cls && !first)
 			first = fnv(seeded(1), w + 1, l);
@@ -143,7 +157,6 @@ static size_t reference(const char *text, size_t len, size_t max_bytes, unsigned
 	*idx = malloc((n + 1) * sizeof **idx);
 	*val = malloc((n + 1) * sizeof **val);
 	size_t u = 0;
-	double sq = 0;
 	for (size_t r = 0; r < n;) {
 		size_t e = r;
 		while (e < n && keys[e] == keys[r])
@@ -152,18 +165,16 @@ static size_t reference(const char *text, size_t len, size_t max_bytes, unsigned
 		float v = tf < 17 ? (float)(1.0 + log((double)tf)) : 1.0f + logf((float)tf);
 		(*idx)[u] = keys[r];
 		(*val)[u] = v;
-		sq += (double)v * v;
 		u++;
 		r = e;
 	}
 	if (u) {
-		float inv = (float)(1.0 / sqrt(sq));
+		float inv = (float)(1.0 / sqrt((double)n));
 		for (size_t k = 0; k < u; k++)
 			(*val)[k] *= inv;
 	}
 	free(keys);
 	free(w);
-	free(prev);
 	return u;
 }
 
@@ -179,15 +190,21 @@ static int same(const char *text, size_t len, size_t max_bytes, struct wd_featur
 		int eq = rc == WD_OK && f->n == n &&
 		         (n == 0 || (!memcmp(f->idx, idx, n * sizeof *idx) &&
 		                     !memcmp(f->val, val, n * sizeof *val)));
-		/* the same from keys hashed once */
+		/* the same from the raw keys (their first ngrams, with the lexicon all), sorted and
+		 * counted */
 		struct wd_feature_keys k;
 		wd_feature_keys_init(&k);
 		rc = wd_feature_keys_make(text, len, max_bytes, &k);
-		if (rc == WD_OK)
-			rc = wd_features_from_keys(&k, opts, f);
-		eq &= rc == WD_OK && f->n == n &&
-		      (n == 0 || (!memcmp(f->idx, idx, n * sizeof *idx) &&
-		                  !memcmp(f->val, val, n * sizeof *val)));
+		size_t raw = k.ngrams + (opts ? k.lexicon : 0);
+		uint32_t *a = malloc((raw + 1) * sizeof *a), *c = malloc((raw + 1) * sizeof *c);
+		memcpy(a, k.key, raw * sizeof *a);
+		wd_keys_sort(a, raw, c);
+		size_t u = wd_keys_count(a, raw, c);
+		eq &= rc == WD_OK && u == n && (n == 0 || !memcmp(a, idx, n * sizeof *idx));
+		for (size_t i = 0; eq && i < n; i++)
+			eq &= wd_features_tf(c[i]) * wd_features_scale(raw) == val[i];
+		free(a);
+		free(c);
 		wd_feature_keys_free(&k);
 		if (!eq)
 			fprintf(stderr,

@@ -175,7 +175,7 @@ TEST(compact_index_matches_dense_on_made_models)
 	CHECK(fd >= 0);
 	FILE *fp = fdopen(fd, "wb");
 	fprintf(fp,
-	        "warden-linear 2\nbits %d\nclasses 3\na 0.25 %zu\nb -1.5 %zu\nc 0.125 0\ndata\n",
+	        "warden-linear 3\nbits %d\nclasses 3\na 0.25 %zu\nb -1.5 %zu\nc 0.125 0\ndata\n",
 	        WD_FEATURE_BITS, na, nb);
 	for (size_t i = 0; i < na; i++) {
 		float w = (float)(i + 1) * (i % 2 ? -0.37f : 0.21f);
@@ -244,9 +244,65 @@ TEST(compact_index_matches_dense_on_shipped_models)
 		printf("  (conf/models not found: shipped models skipped)\n");
 }
 
+/* A prediction from a text's raw keys (wd_linear_predict_keys: the rows the model weighs counted
+ * in a tally, no sort) is the prediction from its sorted features, to rounding; one set of keys
+ * serves models of both feature sets in turn (the tally is zero again after each). */
+TEST(raw_keys_predict_as_sorted_features)
+{
+	static const char *const models[] = {"conf/models/harm.model",
+	                                     "conf/models/jailbreak.model",
+	                                     "conf/models/harm_category.model"};
+	static const char *const vocab[] = {
+	    "how",     "to",   "make", "a",   "bomb", "ignore", "all",  "previous", "instructions",
+	    "you",     "are",  "dan",  "the", "of",   "write",  "poem", "kill",     "python",
+	    "process", "step", "by",   "i",   "it's", "now",    ".",    "?",        "!",
+	    ",",       "\n",   "don't"};
+	struct wd_linear *m[3] = {NULL, NULL, NULL};
+	char err[256];
+	size_t nm = 0;
+	for (size_t i = 0; i < 3; i++)
+		if (access(models[i], R_OK) == 0 &&
+		    wd_linear_load(models[i], &m[nm], err, sizeof err) == 0)
+			nm++;
+	if (nm == 0) {
+		printf("  (conf/models not found: skipped)\n");
+		return;
+	}
+	struct wd_feature_keys k;
+	wd_feature_keys_init(&k);
+	struct wd_features f = {0};
+	static char text[4096];
+	int ok = 1;
+	for (int it = 0; it < 400 && ok; it++) {
+		size_t len = 0, want = rnd(it < 100 ? 60 : 3000);
+		while (len < want) {
+			const char *w = vocab[rnd(sizeof vocab / sizeof vocab[0])];
+			len += (size_t)snprintf(text + len, sizeof text - len, "%s ", w);
+		}
+		CHECK_EQ_INT(wd_feature_keys_make(text, len, 16384, &k), WD_OK);
+		for (size_t j = 0; j < nm && ok; j++) {
+			double a[16], b[16];
+			ok = wd_linear_predict_keys(m[j], &k, a) == WD_OK &&
+			     wd_features_extract(text, len, 16384, wd_linear_features(m[j]), &f) ==
+			         WD_OK;
+			wd_linear_predict(m[j], &f, b);
+			for (size_t c = 0; ok && c < wd_linear_nclass(m[j]); c++)
+				ok = fabs(a[c] - b[c]) <= 1e-12;
+		}
+		for (size_t r = 0; r < k.tally_cap; r++)
+			ok &= k.tally[r] == 0;
+	}
+	CHECK(ok);
+	wd_features_free(&f);
+	wd_feature_keys_free(&k);
+	for (size_t i = 0; i < nm; i++)
+		wd_linear_free(m[i]);
+}
+
 int main(void)
 {
 	RUN(compact_index_matches_dense_on_made_models);
 	RUN(compact_index_matches_dense_on_shipped_models);
+	RUN(raw_keys_predict_as_sorted_features);
 	return DONE();
 }
