@@ -6,12 +6,12 @@
  * added a quarter of the cost and nothing to the models' quality). A unigram is the word's
  * 32-bit FNV-1a hash seeded by its kind, xor-folded to WD_FEATURE_BITS bits; a bigram and a
  * character n-gram are the top bits of a 64-bit product (below); the lexicon's keys are FNV-1a
- * again. The raw indices are
- * written to f->idx, radix-sorted (two 10-bit passes, or three 7-bit ones for fewer than 1536
- * keys; the rest of f->idx as scratch, so a warmed-up wd_features allocates nothing), then runs of
- * equal indices become one feature with value 1 + ln(count), scaled by 1 / sqrt(n raw keys).
- * wd_feature_keys_make stops before the sort: a model reads only the keys it weighs
- * (detect/linear sorts those).
+ * again. The raw indices are written to f->idx, radix-sorted (two 10-bit passes, or three 7-bit
+ * ones for fewer than 1536 keys; the rest of f->idx as scratch, so a warmed-up wd_features
+ * allocates nothing), then runs of equal indices become one feature with value 1 + ln(count),
+ * scaled by 1 / sqrt(n raw keys). wd_feature_keys_make stops before the sort (a model counts the
+ * rows it finds: detect/linear) and keeps a word met again as a count on its first occurrence's
+ * entries, so a model looks up a text's distinct words' n-grams once.
  *
  * With WD_FEATURES_LEXICON, each sentence (ended by . ? ! ; or :) also gives intent ×
  * target features from the word classes of detect/lexicon: each class met, each pair of classes met
@@ -45,11 +45,19 @@ _Static_assert(WD_FEATURE_BITS == 20, "the radix sort below sorts 20-bit keys");
 #define RADIX_SIZE (1u << RADIX_BITS)
 #define RADIX_MASK (RADIX_SIZE - 1)
 
-/* 1 + ln(k) for small counts, so the common case needs no logf. */
-static const float one_plus_ln[17] = {
-    0.0f,       1.0f,       1.6931472f, 2.0986123f, 2.3862944f, 2.6094379f,
-    2.7917595f, 2.9459102f, 3.0794415f, 3.1972246f, 3.3025851f, 3.3978953f,
-    3.4849066f, 3.5649493f, 3.6390573f, 3.7080502f, 3.7725887f,
+/* 1 + ln(k) up to the counts of a text's most frequent n-grams (" th", "he ": 10 to 20 times in
+ * 1 KB of English), so they need no logf. */
+static const float one_plus_ln[64] = {
+    0.0f,        1.0f,        1.69314718f, 2.09861231f, 2.38629436f, 2.60943794f, 2.79175949f,
+    2.94591022f, 3.07944155f, 3.19722462f, 3.30258512f, 3.39789534f, 3.48490667f, 3.56494927f,
+    3.6390574f,  3.70805025f, 3.77258873f, 3.83321333f, 3.8903718f,  3.94443893f, 3.99573231f,
+    4.04452229f, 4.09104252f, 4.13549423f, 4.17805386f, 4.21887589f, 4.25809669f, 4.29583693f,
+    4.33220434f, 4.36729574f, 4.40119743f, 4.43398714f, 4.46573591f, 4.49650764f, 4.52636051f,
+    4.55534792f, 4.58351898f, 4.61091805f, 4.63758612f, 4.66356182f, 4.68887949f, 4.71357203f,
+    4.73766947f, 4.76119995f, 4.7841897f,  4.80666256f, 4.82864141f, 4.85014772f, 4.87120104f,
+    4.89182043f, 4.91202307f, 4.93182564f, 4.95124388f, 4.97029209f, 4.98898411f, 5.00733328f,
+    5.02535152f, 5.04305124f, 5.06044292f, 5.07753754f, 5.09434462f, 5.1108737f,  5.12713432f,
+    5.14313459f,
 };
 
 /* 0 = separator, else the byte as it is hashed (lowercased; the apostrophe is itself). */
@@ -194,11 +202,57 @@ static uint32_t *lex_flush(uint32_t cls, uint32_t first, uint32_t *out, const ui
 	return out;
 }
 
-/* The raw n-gram indices of text[0..len) into keys; returns how many (at most 5 per byte; keys
- * has room for 2 more: gram_step writes ahead). With WD_FEATURES_LEXICON, the lexicon features
- * go to lexkeys (fewer than 5 per byte), their count to *nlex. */
+/* The words met while a text is hashed (wd_feature_keys_make): a word's hash and length -> the
+ * entries of its first occurrence. Open addressing over WORD_SLOTS slots, each valid in the
+ * generation it was written in, so a text starts with an empty table without clearing it; at
+ * most half of it is filled (later new words, and words over WORD_CACHED_MAX bytes, are hashed
+ * each time they occur). A word is the same word when its bytes are. */
+#define WORD_SLOTS      2048
+#define WORD_CACHED_MAX 64
+struct wd_word_slot {
+	uint32_t gen, hu, len, at; /* at: the first occurrence's first byte in the text */
+	uint32_t first, n;         /* its entries: key[first, first + n) */
+	uint32_t cls;              /* its lexicon classes */
+	uint32_t unused;
+};
+
+struct word_cache {
+	struct wd_word_slot *slot;
+	uint32_t gen;
+	size_t used;
+	uint32_t *again; /* the words met again: {first entry, entries} each */
+	size_t nagain;
+	size_t repeats; /* raw keys they stand for */
+};
+
+/* The slot of the word t[st, st + l) with hash hu: where it was met, or the free slot to note it
+ * in (its gen not the current one), or NULL (a new word, and the table half full). */
+static struct wd_word_slot *word_slot(struct word_cache *wc, uint32_t hu, size_t l,
+                                      const unsigned char *t, size_t st)
+{
+	for (size_t s = hu & (WORD_SLOTS - 1);; s = (s + 1) & (WORD_SLOTS - 1)) {
+		struct wd_word_slot *ws = &wc->slot[s];
+		if (ws->gen != wc->gen)
+			return wc->used < WORD_SLOTS / 2 ? ws : NULL;
+		if (ws->hu == hu && ws->len == l) {
+			size_t k = 0; /* a few bytes: no call */
+			while (k < l && t[ws->at + k] == t[st + k])
+				k++;
+			if (k == l)
+				return ws;
+		}
+	}
+}
+
+/* The n-gram entries of text[0..len) into keys; returns how many (at most 5 per byte; keys has
+ * room for 2 more: gram_step writes ahead). With wc, a word met before keeps no entries (it is
+ * hashed as it is read, the only way to know it, and its keys dropped) but is noted in wc->again:
+ * its first occurrence's entries count once more. Else every key is an entry. With
+ * WD_FEATURES_LEXICON, the lexicon features go to lexkeys (fewer than 5 per byte), their count
+ * to *nlex. */
 static size_t hash_all(const unsigned char *t, size_t len, unsigned opts, uint32_t *keys,
-                       uint32_t *lexkeys, size_t *nlex, struct wd_text_span *harm, size_t *nharm)
+                       uint32_t *lexkeys, size_t *nlex, struct wd_text_span *harm, size_t *nharm,
+                       struct word_cache *wc)
 {
 	const int lex = opts & WD_FEATURES_LEXICON;
 	uint32_t *out = keys, *lout = lexkeys;
@@ -225,6 +279,7 @@ static size_t hash_all(const unsigned char *t, size_t len, unsigned opts, uint32
 		}
 		if (i == len)
 			break;
+		/* the word, its n-grams coming out as it is read */
 		const size_t st = i;
 		uint32_t *const wout = out;
 		struct word w;
@@ -235,9 +290,9 @@ static size_t hash_all(const unsigned char *t, size_t len, unsigned opts, uint32
 				break;
 			out = word_byte_step(&w, c, out);
 		}
+		size_t l = i - st;
 		if (t[i - 1] == '\'') {
 			/* closing quotes are no part of the word: read it again without them */
-			size_t l = i - st;
 			while (t[st + l - 1] == '\'')
 				l--;
 			out = wout;
@@ -245,21 +300,44 @@ static size_t hash_all(const unsigned char *t, size_t len, unsigned opts, uint32
 			for (size_t k = 0; k < l; k++)
 				out = word_byte_step(&w, word_byte[t[st + k]], out);
 		}
-		out = gram_step(&w, ' ', out);
-		*out++ = fold_bits(w.hu);
+		const uint32_t hu = w.hu;
+		struct wd_word_slot *ws =
+		    wc && l <= WORD_CACHED_MAX ? word_slot(wc, hu, l, t, st) : NULL;
+		uint32_t cls;
+		if (ws && ws->gen == wc->gen) {
+			/* met before: what was just written goes, its first entries count once more
+			 */
+			out = wout;
+			wc->again[2 * wc->nagain] = ws->first;
+			wc->again[2 * wc->nagain + 1] = ws->n;
+			wc->nagain++;
+			wc->repeats += ws->n;
+			cls = ws->cls;
+		} else {
+			out = gram_step(&w, ' ', out);
+			*out++ = fold_bits(hu);
+			cls = lex ? wd_lexicon_classes_hash(hu, l) : 0;
+			if (ws) {
+				*ws = (struct wd_word_slot){wc->gen,
+				                            hu,
+				                            (uint32_t)l,
+				                            (uint32_t)st,
+				                            (uint32_t)(wout - keys),
+				                            (uint32_t)(out - wout),
+				                            cls,
+				                            0};
+				wc->used++;
+			}
+		}
 		if (lex) {
 			if (!sent_cls && !sent_first)
-				sent_first = w.hu;
-			size_t l = i - st;
-			while (l && t[st + l - 1] == '\'')
-				l--;
-			uint32_t cls = wd_lexicon_classes_hash(w.hu, l);
+				sent_first = hu;
 			sent_cls |= cls;
 			span_cls |= cls;
 		}
 		if (have_prev)
-			*out++ = bigram_key(prev_hu, w.hu);
-		prev_hu = w.hu;
+			*out++ = bigram_key(prev_hu, hu);
+		prev_hu = hu;
 		have_prev = 1;
 		word_end = i;
 	}
@@ -346,8 +424,7 @@ static void insertion_sort(uint32_t *a, size_t n)
 
 /* The keys' regions in a buffer for a text of len bytes: n-grams first (at most 5 per byte, a
  * loose bound, + 2 written ahead), the lexicon's behind them (5 per byte). wd_features_extract
- * keeps the sort's scratch and the counts in the second half of f->idx, wd_feature_keys_make in
- * k->count. */
+ * keeps the sort's scratch and the counts in the second half of f->idx. */
 #define NGRAM_ROOM(len) (5 * (len) + 8)
 #define KEYS_ROOM(len)  (10 * (len) + 24)
 
@@ -430,7 +507,7 @@ int wd_features_extract(const char *text, size_t len, size_t max_bytes, unsigned
 		return rc;
 	uint32_t *a = f->idx;
 	size_t nl = 0, n = hash_all((const unsigned char *)text, len, opts, a, a + NGRAM_ROOM(len),
-	                            &nl, NULL, NULL);
+	                            &nl, NULL, NULL, NULL);
 	memmove(a + n, a + NGRAM_ROOM(len), nl * sizeof *a);
 	n += nl;
 	if (n == 0)
@@ -443,8 +520,10 @@ int wd_features_extract(const char *text, size_t len, size_t max_bytes, unsigned
 
 void wd_feature_keys_init(struct wd_feature_keys *k)
 {
-	k->key = k->scratch = k->tally = NULL;
-	k->ngrams = k->lexicon = k->cap = k->tally_cap = 0;
+	k->key = k->more = k->scratch = k->tally = NULL;
+	k->ngrams = k->lexicon = k->ngram_keys = k->cap = k->tally_cap = 0;
+	k->words = NULL;
+	k->words_gen = 0;
 	k->harm = NULL;
 	k->nharm = k->harm_cap = 0;
 }
@@ -452,41 +531,61 @@ void wd_feature_keys_init(struct wd_feature_keys *k)
 void wd_feature_keys_free(struct wd_feature_keys *k)
 {
 	free(k->key);
+	free(k->more);
 	free(k->scratch);
 	free(k->tally);
+	free(k->words);
 	free(k->harm);
 	wd_feature_keys_init(k);
 }
 
+/* p grown to n entries of size sz (kept when large enough); 0 or WD_ENOMEM. */
+static int grow(void *pp, size_t n, size_t sz)
+{
+	void *q = realloc(*(void **)pp, n * sz);
+	if (!q)
+		return WD_ENOMEM;
+	*(void **)pp = q;
+	return WD_OK;
+}
+
 int wd_feature_keys_make(const char *text, size_t len, size_t max_bytes, struct wd_feature_keys *k)
 {
-	k->ngrams = k->lexicon = k->nharm = 0;
+	k->ngrams = k->lexicon = k->ngram_keys = k->nharm = 0;
 	if (len > max_bytes)
 		len = max_bytes;
 	size_t sentences = len / 2 + 1; /* each has a word byte and an end */
 	if (sentences > k->harm_cap) {
-		struct wd_text_span *h = realloc(k->harm, sentences * sizeof *h);
-		if (!h)
+		if (grow(&k->harm, sentences, sizeof *k->harm))
 			return WD_ENOMEM;
-		k->harm = h;
 		k->harm_cap = sentences;
 	}
 	size_t need = KEYS_ROOM(len);
 	if (need > k->cap) {
-		uint32_t *p = realloc(k->key, need * sizeof *p);
-		if (!p)
+		if (grow(&k->key, need, sizeof *k->key) || grow(&k->more, need, sizeof *k->more) ||
+		    grow(&k->scratch, 3 * need, sizeof *k->scratch))
 			return WD_ENOMEM;
-		k->key = p;
-		p = realloc(k->scratch, 2 * need * sizeof *p);
-		if (!p)
-			return WD_ENOMEM;
-		k->scratch = p;
 		k->cap = need;
 	}
+	if (!k->words && !(k->words = calloc(WORD_SLOTS, sizeof *k->words)))
+		return WD_ENOMEM;
+	if (++k->words_gen == 0) { /* every slot's gen is old again */
+		memset(k->words, 0, WORD_SLOTS * sizeof *k->words);
+		k->words_gen = 1;
+	}
+	/* the words met again go to the scratch (two numbers per word, fewer than one per byte) */
+	struct word_cache wc = {k->words, k->words_gen, 0, k->scratch, 0, 0};
 	size_t nl = 0;
 	k->ngrams = hash_all((const unsigned char *)text, len, WD_FEATURES_LEXICON, k->key,
-	                     k->key + NGRAM_ROOM(len), &nl, k->harm, &k->nharm);
+	                     k->key + NGRAM_ROOM(len), &nl, k->harm, &k->nharm, &wc);
+	k->ngram_keys = k->ngrams + wc.repeats;
 	memmove(k->key + k->ngrams, k->key + NGRAM_ROOM(len), nl * sizeof *k->key);
 	k->lexicon = nl;
+	memset(k->more, 0, (k->ngrams + nl) * sizeof *k->more);
+	for (size_t a = 0; a < wc.nagain; a++) {
+		const uint32_t first = wc.again[2 * a], end = first + wc.again[2 * a + 1];
+		for (uint32_t e = first; e < end; e++)
+			k->more[e]++;
+	}
 	return WD_OK;
 }

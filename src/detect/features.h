@@ -42,15 +42,22 @@ void wd_features_free(struct wd_features *f);
 float wd_features_tf(uint32_t count);
 float wd_features_scale(size_t nkeys);
 
-/* One text's hashed keys as they came, unsorted and repeated — its n-gram keys, then its lexicon
- * keys — for a caller that scores the text with models (detect/classify, through
- * wd_linear_predict_keys): it hashes once, and no model needs more; the feature set without the
- * lexicon is the first ngrams keys, with it the first ngrams + lexicon. */
+/* One text's hashed keys, unsorted, for a caller that scores the text with models
+ * (detect/classify, through wd_linear_predict_keys): it hashes once, and no model needs more.
+ * The n-gram keys come first, then the lexicon's; the feature set without the lexicon is the
+ * first ngrams entries, with it the first ngrams + lexicon. A word met again in the text is not
+ * kept again: the entries of its first occurrence (its character n-grams and unigram) count it
+ * once more, so entry e stands for 1 + more[e] keys, and the text's raw keys number
+ * ngram_keys + lexicon. */
 struct wd_feature_keys {
 	uint32_t *key;     /* [0, ngrams): n-gram keys; [ngrams, ngrams + lexicon): lexicon keys */
-	uint32_t *scratch; /* 2 * cap, and tally_cap zeros between predictions: a prediction's */
+	uint32_t *more;    /* the raw keys each entry stands for beyond one (0 for most) */
+	size_t ngram_keys; /* the raw n-gram keys: ngrams + the n-gram entries' more */
+	uint32_t *scratch; /* 3 * cap, and tally_cap zeros between predictions: a prediction's */
 	uint32_t *tally;   /* rows and how often each occurs (detect/linear) */
 	size_t ngrams, lexicon, cap, tally_cap;
+	struct wd_word_slot *words; /* the words met, while the text is hashed (features.c) */
+	uint32_t words_gen;
 	/* The sentences whose words name harm (a class of WD_LEX_HARMFUL, detect/lexicon), as
 	 * byte ranges of the text in order: where a request hidden in a long text is looked for
 	 * (detect/classify). Here a sentence ends at . ? ! ; : or a paragraph break ('\f', from

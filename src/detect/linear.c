@@ -277,20 +277,23 @@ int wd_linear_predict_keys(const struct wd_linear *m, struct wd_feature_keys *k,
 		k->tally = t;
 		k->tally_cap = m->nu;
 	}
-	size_t n = k->ngrams + (m->features & WD_FEATURES_LEXICON ? k->lexicon : 0);
-	/* the rows of the keys the model weighs, repeats included; each row's count in the tally,
-	 * and the rows in the order they first occur (no branch: each is written, the position
-	 * advances when its count was 0) */
-	uint32_t *rows = k->scratch, *first = k->scratch + k->cap, *tally = k->tally, pos[BATCH];
+	const int lex = (m->features & WD_FEATURES_LEXICON) != 0;
+	size_t n = k->ngrams + (lex ? k->lexicon : 0);
+	/* the rows of the entries the model weighs; each row's count in the tally (entry e stands
+	 * for 1 + more[e] keys), and the rows in the order they first occur (no branch: each is
+	 * written, the position advances when its count was 0) */
+	uint32_t *rows = k->scratch, *pos = k->scratch + k->cap, *first = k->scratch + 2 * k->cap;
+	uint32_t *tally = k->tally;
 	size_t nr = 0, u = 0;
 	for (size_t j = 0; j < n; j += BATCH)
-		nr += m->lookup(m, k->key, j, n - j < BATCH ? n : j + BATCH, rows + nr, pos);
+		nr += m->lookup(m, k->key, j, n - j < BATCH ? n : j + BATCH, rows + nr, pos + nr);
 	for (size_t h = 0; h < nr; h++) {
 		uint32_t r = rows[h];
 		first[u] = r;
 		u += tally[r] == 0;
-		tally[r]++;
+		tally[r] += 1 + k->more[pos[h]];
 	}
+	n = k->ngram_keys + (lex ? k->lexicon : 0); /* the raw keys */
 	float inv = wd_features_scale(n), vals[BATCH];
 	for (size_t c = 0; c < m->k; c++)
 		probs[c] = m->bias[c];

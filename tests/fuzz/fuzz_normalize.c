@@ -99,19 +99,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (f.idx[i] >= WD_FEATURE_DIM || (i && f.idx[i] <= f.idx[i - 1]) ||
 		    !(f.val[i] > 0))
 			abort();
-	/* the lexicon set: the raw keys (what a prediction reads), sorted and counted, are what one
-	 * extraction gives */
+	/* the lexicon set: the keys made for models (what a prediction reads), expanded, sorted and
+	 * counted, are what one extraction gives */
 	struct wd_feature_keys k;
 	wd_feature_keys_init(&k);
 	if (wd_features_extract(t, a.len, a.len, WD_FEATURES_LEXICON, &f) ||
 	    wd_feature_keys_make(t, a.len, a.len, &k))
 		abort();
-	size_t raw = k.ngrams + k.lexicon;
+	size_t entries = k.ngrams + k.lexicon, raw = k.ngram_keys + k.lexicon, o = 0;
 	uint32_t *keys = malloc((raw + 1) * sizeof *keys),
 	         *count = malloc((raw + 1) * sizeof *count);
 	if (!keys || !count)
 		abort();
-	memcpy(keys, k.key, raw * sizeof *keys);
+	for (size_t e = 0; e < entries; e++) /* each entry stands for 1 + more[e] raw keys */
+		for (uint32_t r = 0; r <= k.more[e] && o < raw; r++)
+			keys[o++] = k.key[e];
+	if (o != raw)
+		abort();
 	wd_keys_sort(keys, raw, count);
 	size_t u = wd_keys_count(keys, raw, count);
 	if (u != f.n || (u && memcmp(keys, f.idx, u * sizeof *keys)))

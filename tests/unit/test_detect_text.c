@@ -192,7 +192,7 @@ static int sorted_unique_scaled(const struct wd_features *f, const char *text, u
 	wd_feature_keys_init(&k);
 	if (wd_feature_keys_make(text, strlen(text), strlen(text), &k))
 		return 0;
-	size_t n = k.ngrams + (opts ? k.lexicon : 0), total = 0;
+	size_t n = k.ngram_keys + (opts ? k.lexicon : 0), total = 0;
 	wd_feature_keys_free(&k);
 	for (size_t i = 0; i < f->n; i++) {
 		if (f->idx[i] >= WD_FEATURE_DIM || (i && f->idx[i] <= f->idx[i - 1]))

@@ -162,7 +162,7 @@ static size_t reference(const char *text, size_t len, size_t max_bytes, unsigned
 		while (e < n && keys[e] == keys[r])
 			e++;
 		size_t tf = e - r;
-		float v = tf < 17 ? (float)(1.0 + log((double)tf)) : 1.0f + logf((float)tf);
+		float v = tf < 64 ? (float)(1.0 + log((double)tf)) : 1.0f + logf((float)tf);
 		(*idx)[u] = keys[r];
 		(*val)[u] = v;
 		u++;
@@ -190,14 +190,20 @@ static int same(const char *text, size_t len, size_t max_bytes, struct wd_featur
 		int eq = rc == WD_OK && f->n == n &&
 		         (n == 0 || (!memcmp(f->idx, idx, n * sizeof *idx) &&
 		                     !memcmp(f->val, val, n * sizeof *val)));
-		/* the same from the raw keys (their first ngrams, with the lexicon all), sorted and
-		 * counted */
+		/* the same from the keys made for models (their first ngrams entries, with the
+		 * lexicon all; each stands for 1 + more[e] raw keys), expanded, sorted and counted
+		 */
 		struct wd_feature_keys k;
 		wd_feature_keys_init(&k);
 		rc = wd_feature_keys_make(text, len, max_bytes, &k);
-		size_t raw = k.ngrams + (opts ? k.lexicon : 0);
+		size_t entries = k.ngrams + (opts ? k.lexicon : 0), raw = 0;
+		for (size_t e = 0; e < entries; e++)
+			raw += 1 + k.more[e];
+		eq &= raw == k.ngram_keys + (opts ? k.lexicon : 0);
 		uint32_t *a = malloc((raw + 1) * sizeof *a), *c = malloc((raw + 1) * sizeof *c);
-		memcpy(a, k.key, raw * sizeof *a);
+		for (size_t e = 0, o = 0; e < entries; e++)
+			for (uint32_t r = 0; r <= k.more[e]; r++)
+				a[o++] = k.key[e];
 		wd_keys_sort(a, raw, c);
 		size_t u = wd_keys_count(a, raw, c);
 		eq &= rc == WD_OK && u == n && (n == 0 || !memcmp(a, idx, n * sizeof *idx));
