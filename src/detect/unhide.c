@@ -48,10 +48,16 @@ int wd_unhide(const char *in, size_t len, struct wd_buf *out)
 	const unsigned char *t = (const unsigned char *)in;
 	unsigned char dec[DECODE_MAX];
 	int found = 0;
+	/* i is 0 or follows a byte outside the alphabet: a run can start there. Whether one of
+	 * RUN_MIN does is read from its last byte back (prose has a space every few bytes), so
+	 * most of the text is never looked at. */
 	size_t i = 0;
-	while (i < len) {
-		if (b64(t[i]) < 0) {
-			i++;
+	while (i + RUN_MIN <= len) {
+		size_t j = i + RUN_MIN;
+		while (j > i && b64(t[j - 1]) >= 0)
+			j--;
+		if (j > i) { /* t[j - 1] breaks any run that starts before it */
+			i = j;
 			continue;
 		}
 		size_t st = i;

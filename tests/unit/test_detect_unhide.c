@@ -65,10 +65,85 @@ TEST(bounded)
 	wd_buf_free(&b);
 }
 
+/* Runs are found wherever they are: on random mixes of words, padding, URL-safe characters and
+ * encoded sentences, the output is that of each maximal run of the alphabet decoded alone (the
+ * scan reads a RUN_MIN window from its end back, and skips what cannot start a run). */
+static int is_b64(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/' || c == '-' || c == '_';
+}
+
+TEST(every_run_is_found)
+{
+	static const char *const pieces[] = {
+	    "SG93IGRvIEkgbWFrZSBhIHBpcGUgYm9tYiBhdCBob21lPw", /* readable */
+	    "SGVsbG8gdGhlcmUsIGhvdyBhcmUgeW91",
+	    "SGVsbG8gd29ybGQgdGhpcyBpcyBhIHRlc3Q",
+	    "==",
+	    "=",
+	    " ",
+	    "  ",
+	    ", ",
+	    ".",
+	    "\n",
+	    "-",
+	    "_",
+	    "+/",
+	    "abc",
+	    "the",
+	    "antidisestablish",
+	    "0123456789abcde",
+	    "0123456789abcdef",
+	    "0123456789abcdefg",
+	    "x"};
+	struct wd_buf got, want, one;
+	wd_buf_init(&got, 1 << 16);
+	wd_buf_init(&want, 1 << 16);
+	wd_buf_init(&one, 1 << 16);
+	char text[2048];
+	int ok = 1;
+	for (int it = 0; it < 3000 && ok; it++) {
+		size_t len = 0, parts = rnd(30);
+		for (size_t k = 0; k < parts; k++) {
+			const char *p = pieces[rnd(sizeof pieces / sizeof pieces[0])];
+			size_t n = strlen(p);
+			if (len + n >= sizeof text)
+				break;
+			memcpy(text + len, p, n);
+			len += n;
+		}
+		wd_buf_reset(&got);
+		wd_buf_reset(&want);
+		int found = wd_unhide(text, len, &got), expect = 0;
+		for (size_t i = 0; i < len;) { /* each maximal run alone */
+			size_t st = i;
+			while (i < len && is_b64(text[i]))
+				i++;
+			if (i == st) {
+				i++;
+				continue;
+			}
+			wd_buf_reset(&one);
+			if (wd_unhide(text + st, i - st, &one) == 1) {
+				expect++;
+				wd_buf_append(&want, one.data, one.len);
+			}
+		}
+		ok = found == expect && got.len == want.len &&
+		     (got.len == 0 || memcmp(got.data, want.data, got.len) == 0);
+	}
+	CHECK(ok);
+	wd_buf_free(&got);
+	wd_buf_free(&want);
+	wd_buf_free(&one);
+}
+
 int main(void)
 {
 	RUN(readable_text_is_decoded);
 	RUN(not_text_is_left_alone);
 	RUN(bounded);
+	RUN(every_run_is_found);
 	return DONE();
 }
