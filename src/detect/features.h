@@ -1,14 +1,13 @@
 /* features.h — hashed sparse features of a (normalised) text for the linear models: word
  * unigrams and bigrams, and character 3- and 4-grams within words (with word-boundary markers),
  * optionally word-class co-occurrences per sentence (WD_FEATURES_LEXICON),
- * each hashed (a 32-bit FNV-1a with a per-kind seed) into WD_FEATURE_BITS bits; values are
+ * each hashed into WD_FEATURE_BITS bits (features.c: FNV-1a, or a 64-bit product); values are
  * sublinear term frequencies (1 + ln tf) scaled by 1 / sqrt(n), n the number of keys the text
  * gave with repeats (every n-gram occurrence, and with the lexicon every lexicon key). Not the L2
  * norm: that needs the count of every distinct key, so all of a text's keys sorted, where this
- * needs only the counts of the keys a model weighs (a few hundred of the text's thousands), which
- * is all detect/linear sorts when it predicts from a text's raw keys. For the small counts of
- * real text, (1 + ln tf)^2 is close to tf, so the two scales differ little. Indices are sorted
- * and unique. */
+ * needs only the counts of the keys a model weighs, which detect/linear tallies as it looks the
+ * text's keys up. For the small counts of real text, (1 + ln tf)^2 is close to tf, so the two
+ * scales differ little. Indices are sorted and unique. */
 #ifndef WD_DETECT_FEATURES_H
 #define WD_DETECT_FEATURES_H
 

@@ -5,13 +5,14 @@
  * float weights per index (built at load time; the file is as it always was). Prediction finds a
  * feature's row through a bitmap of the weighed indices (WD_FEATURE_DIM bits) and, per 64-bit
  * word of it, the number of rows before that word: row = rank[i / 64] + popcount(bits below i).
- * That is two loads and no branch per feature (most features of a text have no weight, and a
- * branch on "found", as a hash probe has, mispredicts on about every other one); as the features
- * are sorted the 192 KB of bitmap and ranks are read front to back. Before them an 8 KB filter
- * (the bitmap folded) turns away most features from L1. The weights of the features
- * found are then summed in feature order, as a plain loop would: the same bits. From a text's raw
- * keys (wd_linear_predict_keys) the rows found are counted in a tally of the model's rows (a few
- * KB, in L1), which is what sorting all of the text's keys was for. Weights are
+ * That is two loads and no branch per feature (many features of a text have no weight, and a
+ * branch on "found", as a hash probe has, mispredicts on about every other one); the 192 KB of
+ * bitmap and ranks stay in L2 (sorted features read them front to back), and before them an 8 KB
+ * filter (the bitmap folded) turns away most of the weightless features from L1. The weights of
+ * the features found are then summed in feature order, as a plain loop would: the same bits.
+ * From a text's keys (wd_linear_predict_keys), unsorted, the rows found are counted in a tally of
+ * the model's rows (a few KB), which is what sorting all of the text's keys was for, and summed
+ * in the order they were first found. Weights are
  * float32 both in memory and on disk and the bias is rounded to its %.9g text at training time,
  * so a model that was saved and loaded again predicts bit for bit what the trained one did. */
 #include "detect/linear.h"
