@@ -339,9 +339,32 @@ TEST(harm_spans_are_sentences_and_paragraphs)
 	wd_feature_keys_free(&k);
 }
 
+/* The word table's generation wraps to a cleared table: the words of the text before the wrap
+ * (noted in generation 1, the one the wrap starts again at) are not taken for this text's. */
+TEST(word_table_generation_wraps)
+{
+	struct wd_feature_keys k, f;
+	wd_feature_keys_init(&k);
+	wd_feature_keys_init(&f);
+	/* b begins as a does: a stale slot would match its bytes */
+	const char *a = "beta gamma delta beta", *b = "beta gamma omega gamma";
+	CHECK_EQ_INT(wd_feature_keys_make(a, strlen(a), 1 << 16, &k), WD_OK);
+	CHECK(k.words_gen == 1);
+	k.words_gen = UINT32_MAX; /* the next text wraps it */
+	CHECK_EQ_INT(wd_feature_keys_make(b, strlen(b), 1 << 16, &k), WD_OK);
+	CHECK(k.words_gen == 1);
+	CHECK_EQ_INT(wd_feature_keys_make(b, strlen(b), 1 << 16, &f), WD_OK); /* a fresh table */
+	CHECK(k.ngrams == f.ngrams && k.ngram_keys == f.ngram_keys &&
+	      !memcmp(k.key, f.key, k.ngrams * sizeof *k.key) &&
+	      !memcmp(k.more, f.more, k.ngrams * sizeof *k.more));
+	wd_feature_keys_free(&f);
+	wd_feature_keys_free(&k);
+}
+
 int main(void)
 {
 	RUN(harm_spans_are_sentences_and_paragraphs);
+	RUN(word_table_generation_wraps);
 	RUN(matches_reference_on_edge_cases);
 	RUN(matches_reference_on_random_texts);
 	RUN(matches_reference_on_long_words);
