@@ -433,7 +433,7 @@ static size_t round16(size_t n)
 	return (n + 15) & ~(size_t)15;
 }
 
-void wd_keys_sort(uint32_t *a, size_t n, uint32_t *tmp)
+static void sort_keys(uint32_t *a, size_t n, uint32_t *tmp)
 {
 	if (n <= 64)
 		insertion_sort(a, n);
@@ -441,9 +441,10 @@ void wd_keys_sort(uint32_t *a, size_t n, uint32_t *tmp)
 		radix_sort(a, tmp, n);
 }
 
-/* count may be a + round16(n), right behind: warm lines. No branch on where a run ends: each key
- * is written, the position advances by a comparison. */
-size_t wd_keys_count(uint32_t *a, size_t n, uint32_t *count)
+/* Sorted a[0..n) -> its distinct keys, in place, with how often each occurs in count (which may
+ * be a + round16(n), right behind: warm lines); returns how many. No branch on where a run
+ * ends: each key is written, the position advances by a comparison. */
+static size_t count_runs(uint32_t *a, size_t n, uint32_t *count)
 {
 	if (n == 0)
 		return 0;
@@ -513,8 +514,8 @@ int wd_features_extract(const char *text, size_t len, size_t max_bytes, unsigned
 	if (n == 0)
 		return WD_OK;
 	uint32_t *tf = a + round16(n);
-	wd_keys_sort(a, n, tf);
-	weigh(f, wd_keys_count(a, n, tf), tf, n);
+	sort_keys(a, n, tf);
+	weigh(f, count_runs(a, n, tf), tf, n);
 	return WD_OK;
 }
 

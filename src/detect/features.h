@@ -76,10 +76,4 @@ void wd_feature_keys_init(struct wd_feature_keys *k);
 int wd_feature_keys_make(const char *text, size_t len, size_t max_bytes, struct wd_feature_keys *k);
 void wd_feature_keys_free(struct wd_feature_keys *k);
 
-/* Sorts a[0..n), each < WD_FEATURE_DIM, with tmp (room for n) as scratch. */
-void wd_keys_sort(uint32_t *a, size_t n, uint32_t *tmp);
-/* Sorted a[0..n) -> its distinct values in place, how often each occurs in count (room for n);
- * returns how many. */
-size_t wd_keys_count(uint32_t *a, size_t n, uint32_t *count);
-
 #endif

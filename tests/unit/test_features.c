@@ -96,6 +96,23 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* a[0..n) sorted, then its distinct values in place, how often each occurs in count; returns
+ * how many. */
+static size_t sort_and_count(uint32_t *a, size_t n, uint32_t *count)
+{
+	qsort(a, n, sizeof *a, cmp_u32);
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (u && a[u - 1] == a[i]) {
+			count[u - 1]++;
+			continue;
+		}
+		a[u] = a[i];
+		count[u++] = 1;
+	}
+	return u;
+}
+
 /* The features of text as features.h describes them, the slow way. */
 static size_t reference(const char *text, size_t len, size_t max_bytes, unsigned opts,
                         uint32_t **idx, float **val)
@@ -153,26 +170,18 @@ static size_t reference(const char *text, size_t len, size_t max_bytes, unsigned
 	}
 	if (lex)
 		n += lex_keys(cls, first, keys + n, 5 * (len - sent_start));
-	qsort(keys, n, sizeof *keys, cmp_u32);
+	uint32_t *tf = malloc((n + 1) * sizeof *tf);
+	size_t u = sort_and_count(keys, n, tf);
 	*idx = malloc((n + 1) * sizeof **idx);
 	*val = malloc((n + 1) * sizeof **val);
-	size_t u = 0;
-	for (size_t r = 0; r < n;) {
-		size_t e = r;
-		while (e < n && keys[e] == keys[r])
-			e++;
-		size_t tf = e - r;
-		float v = tf < 64 ? (float)(1.0 + log((double)tf)) : 1.0f + logf((float)tf);
-		(*idx)[u] = keys[r];
-		(*val)[u] = v;
-		u++;
-		r = e;
+	float inv = (float)(1.0 / sqrt((double)n));
+	for (size_t k = 0; k < u; k++) {
+		float v =
+		    tf[k] < 64 ? (float)(1.0 + log((double)tf[k])) : 1.0f + logf((float)tf[k]);
+		(*idx)[k] = keys[k];
+		(*val)[k] = v * inv;
 	}
-	if (u) {
-		float inv = (float)(1.0 / sqrt((double)n));
-		for (size_t k = 0; k < u; k++)
-			(*val)[k] *= inv;
-	}
+	free(tf);
 	free(keys);
 	free(w);
 	return u;
@@ -204,8 +213,7 @@ static int same(const char *text, size_t len, size_t max_bytes, struct wd_featur
 		for (size_t e = 0, o = 0; e < entries; e++)
 			for (uint32_t r = 0; r <= k.more[e]; r++)
 				a[o++] = k.key[e];
-		wd_keys_sort(a, raw, c);
-		size_t u = wd_keys_count(a, raw, c);
+		size_t u = sort_and_count(a, raw, c);
 		eq &= rc == WD_OK && u == n && (n == 0 || !memcmp(a, idx, n * sizeof *idx));
 		for (size_t i = 0; eq && i < n; i++)
 			eq &= wd_features_tf(c[i]) * wd_features_scale(raw) == val[i];
