@@ -276,8 +276,11 @@ static int by_score_desc(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
-/* The lowest threshold whose false-positive rate on the collected negatives is at most target:
- * just above the score of the (floor(target * n) + 1)-th highest negative. */
+/* A threshold whose false-positive rate on the collected negatives is at most target: with k =
+ * floor(target * n), any cut above the (k + 1)-th highest negative's score and up to the k-th's
+ * gives that rate; the cut is the middle of that gap. The gap's lowest point would also hold the
+ * most positives of this split, but it sits on a negative's score, and unseen negatives as high
+ * as that are as likely as not: the rate on other data would run over the target. */
 static void choose_cut(struct column *c, double target)
 {
 	c->cut = 1e-9;
@@ -286,7 +289,7 @@ static void choose_cut(struct column *c, double target)
 	qsort(c->neg, c->nneg, sizeof *c->neg, by_score_desc);
 	size_t k = (size_t)(target * (double)c->nneg);
 	if (k < c->nneg && c->neg[k] > 0)
-		c->cut = c->neg[k] + 1e-9;
+		c->cut = (c->neg[k] + (k ? c->neg[k - 1] : 1.0)) / 2;
 }
 
 /* Runs every record of the split `want` (-1: all) through each column. calibrate: only keep the
