@@ -1,6 +1,8 @@
 /* harm.c — the `harm` checker: harmful requests and answers (MLCommons S1..S14). It scores the
- * conversation, not only its last message: the last user turn alone and the last `turns` user
- * turns together, keeping the higher, so an escalation spread over turns is still seen. Answers
+ * conversation, not only its last message: the last user turn alone, the last `turns` user turns
+ * together, and the `turns` before the last together, keeping the highest, so an escalation
+ * spread over turns is still seen, and a harmful request is not diluted by the harmless-looking
+ * follow-up after it ("OK. Which ingredients do I need, and how much of each?"). Answers
  * (finish) are scored as one text. The score comes from detect/classify (a linear model over
  * hashed n-grams + intent/topic/context rule packs); the category from the strongest rule, else
  * from the category model (category_model, which also puts its top CATEGORY_SCORES per-category
@@ -161,10 +163,9 @@ static int judge(const struct harm *h, const char *const *texts, const size_t *l
 	v->score = best.score;
 	v->choice = choice;
 	snprintf(v->category, sizeof v->category, "%s", cat);
+	static const char *const scope[] = {"last", "conversation", "earlier"};
 	v->evidence = wd_textconf_evidence(&best, texts[which], lens[which],
-	                                   best.window[0] ? "window"
-	                                   : which        ? "conversation"
-	                                                  : "last");
+	                                   best.window[0] ? "window" : scope[which]);
 	if (!v->evidence)
 		return WD_ENOMEM;
 	if (k) { /* the top CATEGORY_SCORES: [{"id": "S9", "p": 0.93}, ...] */
@@ -183,22 +184,27 @@ static int harm_check_request(void *self, struct wd_check_ctx *c, const struct w
                               struct wd_verdict *v)
 {
 	const struct harm *h = self;
-	struct wd_buf last, convo;
+	struct wd_buf last, convo, earlier;
 	wd_buf_init(&last, h->c.max_bytes);
 	wd_buf_init(&convo, h->c.max_bytes);
+	wd_buf_init(&earlier, h->c.max_bytes);
 	int rc = wd_textconf_user_turns(x, 1, &last);
 	/* with one user turn (or turns: 1) the conversation is that turn: judged once */
-	if ((rc == WD_OK || rc == WD_ETOOBIG) && wd_textconf_several_user_turns(x) && h->turns > 1)
+	int several = wd_textconf_several_user_turns(x) && h->turns > 1;
+	if ((rc == WD_OK || rc == WD_ETOOBIG) && several)
 		rc = wd_textconf_user_turns(x, h->turns, &convo);
+	if ((rc == WD_OK || rc == WD_ETOOBIG) && several)
+		rc = wd_textconf_earlier_user_turns(x, h->turns, &earlier);
 	if (rc == WD_ETOOBIG)
 		rc = WD_OK; /* the bounded prefix is what is judged */
 	if (rc == WD_OK && last.len) {
-		const char *texts[2] = {last.data, convo.data};
-		size_t lens[2] = {last.len, convo.len};
-		rc = judge(h, texts, lens, convo.len > last.len ? 2 : 1, -1, v);
+		const char *texts[3] = {last.data, convo.data, earlier.data};
+		size_t lens[3] = {last.len, convo.len, earlier.len};
+		rc = judge(h, texts, lens, convo.len > last.len ? (earlier.len ? 3 : 2) : 1, -1, v);
 	}
 	wd_buf_free(&last);
 	wd_buf_free(&convo);
+	wd_buf_free(&earlier);
 	return rc;
 }
 

@@ -92,15 +92,19 @@ static int append_parts(const struct wd_message *m, struct wd_buf *out)
 	return WD_OK;
 }
 
-int wd_textconf_turns(const struct wd_exchange *x, enum wd_role role, int k, struct wd_buf *out)
+int wd_textconf_turns(const struct wd_exchange *x, enum wd_role role, int skip, int k,
+                      struct wd_buf *out)
 {
-	size_t first = x->nmsgs;
+	size_t end = x->nmsgs;
+	for (int skipped = 0; end > 0 && skipped < skip;)
+		skipped += x->msgs[--end].role == role;
+	size_t first = end;
 	int seen = 0;
 	while (first > 0 && seen < k) {
 		first--;
 		seen += x->msgs[first].role == role;
 	}
-	for (size_t i = first; i < x->nmsgs; i++) {
+	for (size_t i = first; i < end; i++) {
 		if (x->msgs[i].role != role)
 			continue;
 		int rc = append_parts(&x->msgs[i], out);

@@ -21,10 +21,14 @@ struct wd_textconf {
  * max_bytes, window_discount), refusing others, with a malloc'd message in *err. */
 int wd_textconf_parse(const json_t *conf, const char *const *keys, struct wd_textconf *tc,
                       char **err);
-/* The text of the last k messages of role (joined by "\n"), appended to out. WD_ETOOBIG when out
- * filled up (what fitted is kept). */
-int wd_textconf_turns(const struct wd_exchange *x, enum wd_role role, int k, struct wd_buf *out);
-#define wd_textconf_user_turns(x, k, out) wd_textconf_turns((x), WD_ROLE_USER, (k), (out))
+/* The text of the k messages of role before its newest skip ones (joined by "\n"), appended to
+ * out. WD_ETOOBIG when out filled up (what fitted is kept). */
+int wd_textconf_turns(const struct wd_exchange *x, enum wd_role role, int skip, int k,
+                      struct wd_buf *out);
+/* the last k user turns; the k user turns before the newest */
+#define wd_textconf_user_turns(x, k, out) wd_textconf_turns((x), WD_ROLE_USER, 0, (k), (out))
+#define wd_textconf_earlier_user_turns(x, k, out) \
+	wd_textconf_turns((x), WD_ROLE_USER, 1, (k), (out))
 /* Whether the conversation has more than one user message: then the newest alone and the last
  * turns together are different texts, and both are scored. */
 int wd_textconf_several_user_turns(const struct wd_exchange *x);
