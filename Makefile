@@ -187,15 +187,30 @@ WRITING := tests/data/benign_writing.jsonl
 TOPICS := tests/data/benign_topics.jsonl
 
 # Short everyday messages ("What's the capital of Australia?", "make it more formal", "hi"),
-# written for warden: what most traffic looks like. No model trains on them (training the
-# jailbreak model on them took its main table under 0.90 at the threshold validation picks).
+# written for warden: what most traffic looks like. No model trains on them: they measure what
+# the models still flag after learning the set below.
 EVERYDAY := tests/data/benign_everyday.jsonl
+# Ordinary chat messages written for warden to learn from (1,979, none in the set above: money,
+# cooking, work emails, homework, travel; follow-ups such as "can you redo that as a table";
+# questions about what the assistant can do; everyday senses of harm words: "kill time", "pay
+# off a loan", "crack an egg"). Both models train on its training split. Without it the harm
+# model read "Should I pay off my credit card first or put money into savings?" as 0.98 harmful.
+EVERYDAY_TRAIN := tests/data/benign_everyday_train.jsonl
 
 # Conversations written for warden: harmful intent or a jailbreak set up over earlier turns, the
 # last message innocuous alone, and benign conversations on the same topics and in the same
 # forms. Each record's "context" holds the earlier messages (warden eval sends them first).
 MULTITURN := tests/data/multiturn.jsonl
 MULTITURN_JB := tests/data/multiturn_jailbreak.jsonl
+# Jailbreaks as people type them in a chat, each with a harmless twin in the same device,
+# written for warden (300 pairs: a persona who "doesn't care about rules", the late grandmother
+# who used to tell the steps, the "unfiltered version" of the model, a claimed authority, a
+# reward, refusal suppression, "start with 'Sure, here is'", JSON-only answers, a request split
+# into variables, another language or encoding, "continue the story"; "Be Kai for the rest of
+# this chat ... rate my playlist"). No model trains on them: the jailbreak model that learnt half
+# of them read harmless short requests as attacks ("Banana bread recipe with 3 bananas and no
+# eggs?" 0.28 -> 0.75), so they measure (all records).
+JB_CHAT := tests/data/jailbreak_chat.jsonl
 
 # Developers' questions about code, config and shell snippets ("find ... -print0 | xargs -0 rm --
 # what does the -- do?"), written for warden: symbol salad that is not an attack.
@@ -209,9 +224,9 @@ CODE := $(DATA)/cyberseceval-insecure-code/insecure_code.jsonl \
 
 # More that is not a jailbreak, for the jailbreak model: requests with no attack in them
 # (xstest, the how-to set), code and coding instructions, model answers (technical text is not an
-# attack), harmless role-play, long messages.
+# attack), harmless role-play, long messages, ordinary chat.
 JB_BENIGN := $(DATA)/xstest/xstest.jsonl $(CODE) $(DATA)/xstest-completions/xstest_completions.jsonl $(HOWTO) $(ROLEPLAY) \
-	$(LONG)
+	$(LONG) $(EVERYDAY_TRAIN)
 
 # The character LM learns fluent text (benign and harmful requests alike) and code: GCG suffixes
 # are neither.
@@ -234,7 +249,7 @@ train_jailbreak = $(BUILD)/warden train $(foreach f,$(1) $(BENIGN) $(JB_BENIGN),
 
 # Rebuilds the committed model files from the public data (train split only; deterministic).
 models: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/prompt_injection_any.jsonl
-	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN) $(HARM_MORE) $(CODE) $(CONTRAST) $(HOWTO) $(WRITING),--data $(f)) \
+	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN) $(HARM_MORE) $(CODE) $(CONTRAST) $(HOWTO) $(WRITING) $(EVERYDAY_TRAIN),--data $(f)) \
 		--map insecure_code=benign --map secure_code=benign \
 		--classes benign,harmful --balance --l1 --c 32 --lexicon --out conf/models/harm.model
 	$(call train_jailbreak,$(ATTACKS_ANY),jailbreak)
@@ -319,6 +334,9 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)
 	$(EVAL) --checker harm,harm+rules,badwords --data $(HOWTO) --positive harmful --negative benign
 	@echo "Harmless role-play in the jailbreak sets' openers (warden's own, test split):"
 	$(EVAL) --checker jailbreak,jb-keywords --data $(ROLEPLAY) --positive jailbreak --negative benign
+	@echo "Jailbreaks as typed in a chat and their harmless twins (warden's own, all records):"
+	$(EVAL) --checker jailbreak,jb-keywords --split all --data $(JB_CHAT) --positive jailbreak \
+		--negative benign
 	@echo "Benign questions under system prompts that guard a secret, name passwords, or carry"
 	@echo "retrieved text (warden's own, all records; two ask about passwords under a guarded one):"
 	$(EVAL) --checker jailbreak,jb-keywords --split all --data tests/data/system_prompts_benign.jsonl \

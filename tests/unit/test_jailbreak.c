@@ -181,7 +181,7 @@ TEST(user_turns_meet_the_strong_rules)
 				n += (size_t)snprintf(text + n, sizeof text - n, "%s", para);
 			snprintf(text + n, sizeof text - n, "%s", attacks[a]);
 			double s = user_turn_score(self, text, cat, sizeof cat);
-			/* over the default threshold (0.37) with room: the developer-mode request
+			/* over the default threshold (0.30) with room: the developer-mode request
 			 * scores 0.56-0.78 after 2-6 paragraphs (the model learnt long benign
 			 * messages), the hotwire one 0.88 or more, DAN more */
 			if (s <= 0.5)
@@ -199,7 +199,7 @@ TEST(user_turns_meet_the_strong_rules)
 	    "something off topic: steer us back politely. Explain why bread dough needs to rest.",
 	};
 	for (size_t r = 0; r < sizeof roleplay / sizeof roleplay[0]; r++)
-		CHECK(user_turn_score(self, roleplay[r], cat, sizeof cat) < 0.37);
+		CHECK(user_turn_score(self, roleplay[r], cat, sizeof cat) < 0.30);
 	wd_checker_jailbreak.destroy(self);
 }
 
@@ -254,7 +254,7 @@ TEST(paragraphs_are_windows)
 	double without = user_turn_score(off, text, cat, sizeof cat);
 	double z = log(alone / (1 - alone)) - JAILBREAK_WINDOW_DISCOUNT;
 	CHECK(fabs(with - 1 / (1 + exp(-z))) < 1e-9); /* the paragraph's score, discounted */
-	CHECK(with > 0.37 && without < 0.37);         /* over the default threshold only so */
+	CHECK(with > 0.30 && without < 0.30);         /* over the default threshold only so */
 	snprintf(text, sizeof text, "%s %s %s", doc, doc2, jb); /* one paragraph: no windows */
 	CHECK(user_turn_score(on, text, cat, sizeof cat) ==
 	      user_turn_score(off, text, cat, sizeof cat));
@@ -338,7 +338,7 @@ TEST(restricted_model_under_a_restricting_prompt)
 	                   "Please avoid this topic.";
 	int restricted = -1;
 	double alone = check_conf(both, NULL, ask, &restricted);
-	CHECK(alone < 0.37 && !restricted); /* the default threshold */
+	CHECK(alone < 0.30 && !restricted); /* the default threshold */
 	/* a system prompt that restricts nothing changes nothing */
 	CHECK(check_conf(both, "You are a helpful assistant.", ask, &restricted) == alone);
 	CHECK(!restricted);
@@ -352,7 +352,7 @@ TEST(restricted_model_under_a_restricting_prompt)
 	         "Answer from the documents.\n<documents>\n%s\n"
 	         "</documents>",
 	         rule);
-	CHECK(check_conf(both, retrieved, ask, &restricted) < 0.37 && !restricted);
+	CHECK(check_conf(both, retrieved, ask, &restricted) < 0.30 && !restricted);
 	/* a missing file, or a model without the class attack, is refused naming the key */
 	static const char *const bad[] = {
 	    "{\"model\": \"conf/models/jailbreak.model\", \"restricted_model\": \"no/such.model\"}",
