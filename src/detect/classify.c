@@ -684,7 +684,7 @@ int wd_classify(const struct wd_classifier *c, const char *text, size_t len,
 	}
 	double z;
 	rc = score(c, p, k, 0, p->norm.len, p->words, WD_CLASSIFY_RULE_GATE, out, &z);
-	if (rc == WD_OK && k && c->window_discount > 0 && p->norm.len > WD_CLASSIFY_WINDOW)
+	if (rc == WD_OK && k && c->window_discount > 0 && p->norm.len > WD_CLASSIFY_WINDOWS_FROM)
 		rc = c->windows == WD_WINDOWS_PARAGRAPHS ? score_paragraphs(c, p, out, z)
 		                                         : score_windows(c, p, out, z);
 	return rc;
