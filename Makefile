@@ -285,6 +285,17 @@ $(BUILD)/hidden.jsonl: tests/eval/hidden.jq $(DATA)/dolly-sensitive-benign/dolly
 		$(HIDDEN_SRC)
 	jq -c -n --slurpfile d $(DATA)/dolly-sensitive-benign/dolly_sensitive_benign_dev.jsonl \
 		-f tests/eval/hidden.jq $(HIDDEN_SRC) > $@
+# Human red-team openers: the first user turns of Anthropic's HH-RLHF red-team conversations
+# (unlabelled upstream), labelled for warden harmful, benign or unclear, one label per id in
+# tests/data/hh_rlhf_labels.jsonl (the texts stay in ../shared); the unclear ones are left out.
+# No model trains on them: learning their training split doubled the harm checker's recall on the
+# rest (0.28 -> 0.57) but cost the main table 2-3 points.
+$(BUILD)/hh_redteam.jsonl: tests/data/hh_rlhf_labels.jsonl \
+		$(DATA)/hh-rlhf-harmless-base/hh_harmless_base_test_first_turns.jsonl
+	@mkdir -p $(BUILD)
+	jq -c -n --slurpfile l tests/data/hh_rlhf_labels.jsonl \
+		'($$l | map({(.id): .label}) | add) as $$m | inputs | select($$m[.id] == "harmful" or $$m[.id] == "benign") | {id: .id, text: .text, label: $$m[.id], category: "red-team opener"}' \
+		$(DATA)/hh-rlhf-harmless-base/hh_harmless_base_test_first_turns.jsonl > $@
 # Short jailbreaks (under 400 characters) and the benign requests above, in documents the same way:
 # what a jailbreak after pasted text does to the jailbreak checker, and what a question about a
 # pasted document does.
@@ -302,7 +313,7 @@ $(BUILD)/padded.jsonl: tests/eval/hidden.jq $(DATA)/dolly-sensitive-benign/dolly
 # neither jailbreaks nor benign, and are left out).
 JB_EVAL_BENIGN := $(BENIGN) $(BUILD)/xstest_safe.jsonl $(DATA)/jailbreakbench/jbb_behaviors_dev.jsonl
 eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)/hidden.jsonl \
-		$(BUILD)/padded.jsonl
+		$(BUILD)/padded.jsonl $(BUILD)/hh_redteam.jsonl
 	$(EVAL) --checker harm,harm+rules --target-fpr 0.05 \
 		$(foreach f,$(HARM_EVAL) $(BENIGN),--data $(f)) --positive harmful --negative benign
 	$(EVAL) --checker badwords $(foreach f,$(HARM_EVAL) $(BENIGN),--data $(f)) \
@@ -322,6 +333,9 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)
 	@echo "GCG-style suffixes (warden's generated set and its look-alikes, all records):"
 	$(EVAL) --checker jailbreak,jb-keywords --split all --data tests/data/gcg_suffixes.jsonl \
 		--data tests/data/gcg_lookalikes.jsonl --positive jailbreak --negative benign
+	@echo "Human red-team openers (HH-RLHF, labelled for warden; all records):"
+	$(EVAL) --checker harm,harm+rules,badwords --split all --data $(BUILD)/hh_redteam.jsonl \
+		--positive harmful --negative benign
 	@echo "Requests hidden in a document (generated from the test split; windows on, then off):"
 	$(EVAL) --checker harm,harm+rules,badwords --data $(BUILD)/hidden.jsonl --positive harmful --negative benign
 	$(EVAL) --checker harm+rules-whole --data $(BUILD)/hidden.jsonl --positive harmful --negative benign
