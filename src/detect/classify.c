@@ -101,6 +101,8 @@ static void rules_put(struct wd_matcher *m)
 	pthread_mutex_unlock(&shared_lock);
 }
 
+static void tables_build(void);
+
 int wd_classifier_load(struct wd_classifier *c, const char *model, const char *positive,
                        const char *rules_dir, unsigned kinds, size_t max_bytes, char *err,
                        size_t errlen)
@@ -130,6 +132,7 @@ int wd_classifier_load(struct wd_classifier *c, const char *model, const char *p
 			return rc;
 		}
 	}
+	tables_build(); /* here, not in the first request */
 	return WD_OK;
 }
 
@@ -243,6 +246,13 @@ static void foreign_build(void)
 			foreign_table[i] = h;
 			w += n + (w[n] == ' ');
 		}
+}
+
+/* The word tables a text's scoring reads, built once per process. */
+static void tables_build(void)
+{
+	pthread_once(&foreign_once, foreign_build);
+	wd_lexicon_init();
 }
 
 static int is_foreign_hash(uint32_t h)

@@ -206,6 +206,11 @@ static void build(void)
 	}
 }
 
+void wd_lexicon_init(void)
+{
+	pthread_once(&once, build);
+}
+
 uint32_t wd_lexicon_classes_hash(uint32_t h, size_t len)
 {
 	pthread_once(&once, build);

@@ -44,6 +44,9 @@ enum wd_lex_class {
 	 1u << WD_LEX_SEXUAL | 1u << WD_LEX_DECEIVE | 1u << WD_LEX_CYBER)
 #define WD_LEX_NO_HARM 31
 
+/* Builds the table now rather than on first use (which is thread-safe too): a loader calls it
+ * so that no request pays for it. */
+void wd_lexicon_init(void);
 /* The classes (bit 1 << wd_lex_class) of one word (ASCII case ignored), 0 when it is in none.
  * Thread-safe; the table is built on first use. */
 uint32_t wd_lexicon_classes(const char *word, size_t len);
