@@ -168,6 +168,10 @@ HOWTO := tests/data/benign_howto.jsonl
 # three in four. Written for warden, 40 personas in two openers each, split by persona; the
 # jailbreak model trains on its training split, the test split is reported below.
 ROLEPLAY := tests/data/benign_roleplay.jsonl
+# 600 more harmless role-plays and rule-setting messages, written apart (characters, tutors,
+# simulated terminals, long persona setups). No model trains on them: learning them took the
+# jailbreak model's validation recall from 0.961 to 0.947, so they measure (all records).
+ROLEPLAY_MORE := tests/data/benign_roleplay_more.jsonl
 # Long messages written for warden: personal letters and posts, fiction drafts, work documents
 # with a task, detailed instructions for a harmless task (400, 600-3000 characters). The public
 # benign sets are short prompts; without these the jailbreak checker flagged 36% of such messages
@@ -348,6 +352,9 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)
 	$(EVAL) --checker harm,harm+rules,badwords --data $(HOWTO) --positive harmful --negative benign
 	@echo "Harmless role-play in the jailbreak sets' openers (warden's own, test split):"
 	$(EVAL) --checker jailbreak,jb-keywords --data $(ROLEPLAY) --positive jailbreak --negative benign
+	@echo "More harmless role-play and rule-setting messages (warden's own, all records):"
+	$(EVAL) --checker jailbreak,jb-keywords --split all --data $(ROLEPLAY_MORE) --positive jailbreak \
+		--negative benign
 	@echo "Jailbreaks as typed in a chat and their harmless twins (warden's own, all records):"
 	$(EVAL) --checker jailbreak,jb-keywords --split all --data $(JB_CHAT) --positive jailbreak \
 		--negative benign
