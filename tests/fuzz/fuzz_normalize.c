@@ -18,6 +18,7 @@
 #include "detect/features.h"
 #include "detect/normalize.h"
 #include "detect/unhide.h"
+#include "../unit/sort_count.h"
 
 static int valid_utf8(const unsigned char *p, size_t n)
 {
@@ -37,29 +38,6 @@ static int valid_utf8(const unsigned char *p, size_t n)
 		i += k;
 	}
 	return 1;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* a[0..n) sorted, then its distinct values in place, how often each occurs in count; returns
- * how many. */
-static size_t sort_and_count(uint32_t *a, size_t n, uint32_t *count)
-{
-	qsort(a, n, sizeof *a, cmp_u32);
-	size_t u = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (u && a[u - 1] == a[i]) {
-			count[u - 1]++;
-			continue;
-		}
-		a[u] = a[i];
-		count[u++] = 1;
-	}
-	return u;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

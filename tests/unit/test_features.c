@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "detect/features.h"
 #include "detect/lexicon.h"
+#include "sort_count.h"
 #include "test.h"
 
 /* ---- the reference ---- */
@@ -88,29 +89,6 @@ static size_t lex_keys(uint32_t cls, uint32_t first, uint32_t *keys, size_t limi
 static int ends_sentence(unsigned char c)
 {
 	return c == '.' || c == '?' || c == '!' || c == ';' || c == ':';
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* a[0..n) sorted, then its distinct values in place, how often each occurs in count; returns
- * how many. */
-static size_t sort_and_count(uint32_t *a, size_t n, uint32_t *count)
-{
-	qsort(a, n, sizeof *a, cmp_u32);
-	size_t u = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (u && a[u - 1] == a[i]) {
-			count[u - 1]++;
-			continue;
-		}
-		a[u] = a[i];
-		count[u++] = 1;
-	}
-	return u;
 }
 
 /* The features of text as features.h describes them, the slow way. */

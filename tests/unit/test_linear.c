@@ -14,6 +14,7 @@
 #include "core/err.h"
 #include "detect/features.h"
 #include "detect/linear.h"
+#include "sort_count.h"
 #include "test.h"
 
 struct dense {
@@ -81,12 +82,6 @@ static void dense_predict(const struct dense *d, const struct wd_features *f, do
 	}
 	for (size_t c = 0; c < d->k; c++)
 		probs[c] = 1.0 / (1.0 + exp(-probs[c]));
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
 }
 
 /* Random sorted unique features, half of them drawn from the model's own indices (so that
