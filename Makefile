@@ -22,7 +22,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test test-unit test-integration test-asan lint fmt bench fuzz clean models eval
+.PHONY: all deps run test test-unit test-integration test-asan lint fmt bench fuzz clean models eval ceiling
 
 all: $(BUILD)/warden
 
@@ -252,8 +252,9 @@ train_jailbreak = $(BUILD)/warden train $(foreach f,$(1) $(BENIGN) $(JB_BENIGN),
 	--classes benign,attack --balance --l1 --c 48 --out conf/models/$(2).model
 
 # Rebuilds the committed model files from the public data (train split only; deterministic).
+HARM_TRAIN = $(HARM_POS) $(BENIGN) $(HARM_MORE) $(CODE) $(CONTRAST) $(HOWTO) $(WRITING) $(EVERYDAY_TRAIN)
 models: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/prompt_injection_any.jsonl
-	$(BUILD)/warden train $(foreach f,$(HARM_POS) $(BENIGN) $(HARM_MORE) $(CODE) $(CONTRAST) $(HOWTO) $(WRITING) $(EVERYDAY_TRAIN),--data $(f)) \
+	$(BUILD)/warden train $(foreach f,$(HARM_TRAIN),--data $(f)) \
 		--map insecure_code=benign --map secure_code=benign \
 		--classes benign,harmful --balance --l1 --c 32 --lexicon --out conf/models/harm.model
 	$(call train_jailbreak,$(ATTACKS_ANY),jailbreak)
@@ -383,3 +384,15 @@ eval: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl $(BUILD)
 	@echo "Developers' questions with code, config and shell snippets (warden's own, all records):"
 	$(EVAL) --checker harm+rules,jailbreak,jb-keywords --split all --data $(CODEQ) \
 		--positive jailbreak --negative benign
+
+# Other learners on the harm model's data (tools/harm_ceiling.py, scikit-learn): whether a linear
+# SVM, a TF-IDF logistic regression, a small network or more data of the same kind would get
+# nearer the issue's 0.95 than warden's model. A measurement for maintainers; needs python3-sklearn.
+CEIL := $(BUILD)/ceiling
+ceiling: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/xstest_safe.jsonl
+	@mkdir -p $(CEIL)
+	$(EVAL) --checker harm+rules --split train $(foreach f,$(HARM_TRAIN),--data $(f)) --positive harmful \
+		--negative benign,insecure_code,secure_code --scores $(CEIL)/train.scores >/dev/null
+	for s in valid test; do $(EVAL) --checker harm+rules --split $$s $(foreach f,$(HARM_EVAL) $(BENIGN),--data $(f)) \
+		--positive harmful --negative benign --scores $(CEIL)/$$s.scores >/dev/null || exit 1; done
+	/usr/bin/python3 tools/harm_ceiling.py $(CEIL) $(sort $(HARM_TRAIN) $(HARM_EVAL) $(BENIGN))
