@@ -257,6 +257,9 @@ models: $(BUILD)/warden $(BUILD)/answers.jsonl $(BUILD)/prompt_injection_any.jso
 	$(BUILD)/warden train $(foreach f,$(HARM_TRAIN),--data $(f)) \
 		--map insecure_code=benign --map secure_code=benign \
 		--classes benign,harmful --balance --l1 --c 32 --lexicon --out conf/models/harm.model
+	$(BUILD)/warden train $(foreach f,$(HARM_TRAIN),--data $(f)) \
+		--map insecure_code=benign --map secure_code=benign \
+		--classes benign,harmful --balance --lexicon --hidden 8 --epochs 4 --out conf/models/harm_net.model
 	$(call train_jailbreak,$(ATTACKS_ANY),jailbreak)
 	$(call train_jailbreak,$(ATTACKS),jailbreak_restricted)
 	$(BUILD)/warden train $(foreach f,$(HARM_POS),--data $(f)) --by-category harmful \

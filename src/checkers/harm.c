@@ -66,7 +66,7 @@ static int harm_init(const json_t *conf, void **self, char **err)
 {
 	static const char *const keys[] = {"model",           "rules",     "categories",
 	                                   "turns",           "max_bytes", "category_model",
-	                                   "window_discount", NULL};
+	                                   "window_discount", "network",   NULL};
 	struct harm *h = calloc(1, sizeof *h);
 	if (!h)
 		return WD_ENOMEM;
@@ -89,6 +89,17 @@ static int harm_init(const json_t *conf, void **self, char **err)
 	                        (1u << WD_RULE_INTENT) | (1u << WD_RULE_TOPIC) |
 	                            (1u << WD_RULE_CONTEXT),
 	                        tc.max_bytes, why, sizeof why);
+	const json_t *nm = json_object_get(conf, "network");
+	if (rc == WD_OK && nm) {
+		if (!json_is_string(nm) || !tc.model) {
+			snprintf(why, sizeof why, "network: %s",
+			         json_is_string(nm) ? "goes with a model" : "must be a path");
+			rc = WD_EINVAL;
+		} else {
+			rc = wd_classifier_load_net(&h->c, json_string_value(nm), "harmful", why,
+			                            sizeof why);
+		}
+	}
 	if (rc)
 		*err = strdup(why);
 	/* The models learnt English: text in another language leans benign, and the rule packs

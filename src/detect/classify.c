@@ -151,9 +151,26 @@ int wd_classifier_load_strong(struct wd_classifier *c, const char *rules_dir, ch
 	return WD_OK;
 }
 
+int wd_classifier_load_net(struct wd_classifier *c, const char *path, const char *positive,
+                           char *err, size_t errlen)
+{
+	wd_net_free(c->net);
+	c->net = NULL;
+	int rc = wd_net_load(path, &c->net, err, errlen);
+	if (rc == WD_OK && strcmp(wd_net_class(c->net, 1), positive) != 0) {
+		snprintf(err, errlen, "network %s: its class 1 is \"%s\", not \"%s\"", path,
+		         wd_net_class(c->net, 1), positive);
+		wd_net_free(c->net);
+		c->net = NULL;
+		rc = WD_EINVAL;
+	}
+	return rc;
+}
+
 void wd_classifier_free(struct wd_classifier *c)
 {
 	wd_linear_free(c->model);
+	wd_net_free(c->net);
 	rules_put(c->rules);
 	rules_put(c->strong);
 	memset(c, 0, sizeof *c);
@@ -467,6 +484,14 @@ static int score(const struct wd_classifier *c, struct prepared *p, struct wd_fe
 			if (rc)
 				return rc;
 			out->model_p = probs[c->cls];
+			double pn;
+			if (c->net && out->model_p >= WD_CLASSIFY_NET_FROM) {
+				rc = wd_net_predict_keys(c->net, k, &pn);
+				if (rc)
+					return rc;
+				double zm = (logit(out->model_p) + logit(pn)) / 2;
+				out->model_p = 1.0 / (1.0 + exp(-zm));
+			}
 		}
 		/* A short text carries little evidence, and n-gram models trained on long prompts
 		 * read artefacts into it ("hello" opens many jailbreak templates). Below

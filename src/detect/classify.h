@@ -11,6 +11,7 @@
 
 #include "detect/linear.h"
 #include "detect/matcher.h"
+#include "detect/net.h"
 
 /* With a model, rule packs are scanned only when the model's probability reaches this (0.6:
  * make eval's tables are the same as at 0.5 but for one benign comment fewer flagged, and half
@@ -18,8 +19,11 @@
 #define WD_CLASSIFY_RULE_GATE 0.6
 
 struct wd_classifier {
-	struct wd_linear *model;  /* may be NULL: rules only */
-	int cls;                  /* index of the positive class in model */
+	struct wd_linear *model; /* may be NULL: rules only */
+	int cls;                 /* index of the positive class in model */
+	/* may be NULL: a network (detect/net) that reads the texts the model gives at least
+	 * WD_CLASSIFY_NET_FROM; their log-odds are averaged (wd_classifier_load_net) */
+	struct wd_net *net;
 	struct wd_matcher *rules; /* may be NULL: model only */
 	unsigned kinds;           /* bit (1 << wd_rule_kind) for each kind that counts */
 	size_t max_bytes;         /* of text looked at */
@@ -96,6 +100,14 @@ struct wd_classification {
 int wd_classifier_load(struct wd_classifier *c, const char *model, const char *positive,
                        const char *rules_dir, unsigned kinds, size_t max_bytes, char *err,
                        size_t errlen);
+/* Also loads a network whose class 1 is the model's positive class: where the model gives a
+ * text at least WD_CLASSIFY_NET_FROM, the model's probability is replaced by the one of the mean
+ * of the two log-odds. Two learners that read a text differently err on different texts: on the
+ * harm sets' validation split the mean ranks harmful requests better than either. Below, the
+ * model's alone: the network would seldom lift such a text, and most texts stay there. */
+#define WD_CLASSIFY_NET_FROM 0.2
+int wd_classifier_load_net(struct wd_classifier *c, const char *path, const char *positive,
+                           char *err, size_t errlen);
 /* Also compiles the strong rules of rules_dir apart (c->strong), for WD_RULES_STRONG: a text the
  * model finds nothing in is scanned for them alone (warden's jailbreak and injection packs: 3 us
  * per KB, against 8 for all their rules). */

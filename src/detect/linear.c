@@ -270,6 +270,15 @@ void wd_linear_predict(const struct wd_linear *m, const struct wd_features *f, d
 
 int wd_linear_predict_keys(const struct wd_linear *m, struct wd_feature_keys *k, double *probs)
 {
+	int rc = wd_linear_margins_keys(m, k, probs);
+	if (rc == WD_OK)
+		sigmoid_all(m, probs);
+	return rc;
+}
+
+int wd_linear_margins_keys(const struct wd_linear *m, struct wd_feature_keys *k, double *margins)
+{
+	double *probs = margins;
 	if (m->nu > k->tally_cap) {
 		uint32_t *t = realloc(k->tally, m->nu * sizeof *t);
 		if (!t)
@@ -307,7 +316,6 @@ int wd_linear_predict_keys(const struct wd_linear *m, struct wd_feature_keys *k,
 		}
 		add_rows(m, first + j, vals, nh, probs);
 	}
-	sigmoid_all(m, probs);
 	return WD_OK;
 }
 
@@ -346,12 +354,21 @@ static uint32_t get_u32(const unsigned char *p)
 
 int wd_linear_save(const struct wd_linear *m, const char *path, char *err, size_t errlen)
 {
-	int rc = WD_EIO;
 	FILE *fp = fopen(path, "wb");
 	if (!fp) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return WD_EIO;
 	}
+	int rc = wd_linear_write(m, fp);
+	if (fclose(fp) != 0)
+		rc = WD_EIO;
+	if (rc)
+		snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
+	return rc;
+}
+
+int wd_linear_write(const struct wd_linear *m, FILE *fp)
+{
 	fprintf(fp, MAGIC "\nbits %d%s\nclasses %zu\n", WD_FEATURE_BITS,
 	        m->features & WD_FEATURES_LEXICON ? " lexicon" : "", m->k);
 	for (size_t c = 0; c < m->k; c++)
@@ -368,16 +385,10 @@ int wd_linear_save(const struct wd_linear *m, const char *path, char *err, size_
 			put_u32(rec, m->key[r]);
 			put_u32(rec + 4, bits);
 			if (fwrite(rec, 1, sizeof rec, fp) != sizeof rec)
-				goto out;
+				return WD_EIO;
 		}
 	}
-	rc = ferror(fp) ? WD_EIO : WD_OK;
-out:
-	if (fclose(fp) != 0)
-		rc = WD_EIO;
-	if (rc)
-		snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
-	return rc;
+	return ferror(fp) ? WD_EIO : WD_OK;
 }
 
 /* Reads one header line (without its newline) into line; 0 at a clean line, -1 otherwise. */
@@ -443,7 +454,67 @@ static int fill_rows(struct wd_linear *m, struct rec *recs, size_t n)
 	return build_index(m);
 }
 
+int wd_linear_make(size_t k, const char *const *names, const double *bias, const uint32_t *keys,
+                   const float *w, size_t nu, unsigned features, struct wd_linear **out)
+{
+	*out = NULL;
+	if (k == 0 || k > MAX_CLASSES)
+		return WD_EINVAL;
+	for (size_t r = 0; r < nu; r++)
+		if (keys[r] >= WD_FEATURE_DIM || (r > 0 && keys[r] <= keys[r - 1]))
+			return WD_EINVAL;
+	struct wd_linear *m = model_new(k);
+	struct rec *recs = malloc((nu > 0 ? nu * k : 1) * sizeof *recs);
+	int rc = WD_ENOMEM;
+	if (!m || !recs)
+		goto out;
+	m->features = features;
+	for (size_t c = 0; c < k; c++) {
+		m->bias[c] = bias[c];
+		if (!name_ok(names[c])) {
+			rc = WD_EINVAL;
+			goto out;
+		}
+		if (!(m->names[c] = strdup(names[c])))
+			goto out;
+	}
+	size_t n = 0;
+	for (size_t r = 0; r < nu; r++)
+		for (size_t c = 0; c < k; c++)
+			if (w[r * k + c] != 0.0f)
+				recs[n++] = (struct rec){keys[r], (uint32_t)c, w[r * k + c]};
+	rc = fill_rows(m, recs, n);
+	if (rc == WD_OK) {
+		*out = m;
+		m = NULL;
+	}
+out:
+	free(recs);
+	wd_linear_free(m);
+	return rc;
+}
+
 int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return WD_EIO;
+	}
+	int rc = wd_linear_read(fp, path, 0, out, err, errlen);
+	if (rc == WD_OK && fgetc(fp) != EOF) {
+		snprintf(err, errlen, "%s: trailing bytes after the last weight", path);
+		wd_linear_free(*out);
+		*out = NULL;
+		rc = WD_EINVAL;
+	}
+	fclose(fp);
+	return rc;
+}
+
+int wd_linear_read(FILE *fp, const char *path, size_t line0, struct wd_linear **out, char *err,
+                   size_t errlen)
 {
 	int rc = WD_EINVAL;
 	struct wd_linear *m = NULL;
@@ -451,11 +522,6 @@ int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t e
 	size_t *nnz = NULL;
 	char line[256] = "";
 	*out = NULL;
-	FILE *fp = fopen(path, "rb");
-	if (!fp) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return WD_EIO;
-	}
 	if (read_line(fp, line, sizeof line) || strcmp(line, MAGIC) != 0) {
 		if (strcmp(line, MAGIC_V1) == 0 || strcmp(line, MAGIC_V2) == 0)
 			snprintf(err, errlen,
@@ -470,21 +536,21 @@ int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t e
 	size_t bits, k;
 	unsigned features = 0;
 	if (read_line(fp, line, sizeof line) || strncmp(line, "bits ", 5) != 0) {
-		snprintf(err, errlen, "%s: line 2: want \"bits N [lexicon]\"", path);
+		snprintf(err, errlen, "%s: line %zu: want \"bits N [lexicon]\"", path, line0 + 2);
 		goto out;
 	}
 	char *opt = strchr(line + 5, ' ');
 	if (opt) {
 		*opt++ = '\0';
 		if (strcmp(opt, "lexicon") != 0) {
-			snprintf(err, errlen, "%s: line 2: unknown feature set \"%.40s\"", path,
-			         opt);
+			snprintf(err, errlen, "%s: line %zu: unknown feature set \"%.40s\"", path,
+			         line0 + 2, opt);
 			goto out;
 		}
 		features = WD_FEATURES_LEXICON;
 	}
 	if (parse_size(line + 5, 64, &bits)) {
-		snprintf(err, errlen, "%s: line 2: want \"bits N [lexicon]\"", path);
+		snprintf(err, errlen, "%s: line %zu: want \"bits N [lexicon]\"", path, line0 + 2);
 		goto out;
 	}
 	if (bits != WD_FEATURE_BITS) {
@@ -494,8 +560,8 @@ int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t e
 	}
 	if (read_line(fp, line, sizeof line) || strncmp(line, "classes ", 8) != 0 ||
 	    parse_size(line + 8, MAX_CLASSES, &k) || k == 0) {
-		snprintf(err, errlen, "%s: line 3: want \"classes N\" with N from 1 to %d", path,
-		         MAX_CLASSES);
+		snprintf(err, errlen, "%s: line %zu: want \"classes N\" with N from 1 to %d", path,
+		         line0 + 3, MAX_CLASSES);
 		goto out;
 	}
 	rc = WD_ENOMEM;
@@ -512,19 +578,21 @@ int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t e
 		if (read_line(fp, line, sizeof line) ||
 		    sscanf(line, "%64s %63s %31s", name, bias, cnt) != 3 || !name_ok(name) ||
 		    parse_size(cnt, WD_FEATURE_DIM, &nnz[c])) {
-			snprintf(err, errlen, "%s: line %zu: want \"NAME BIAS NNZ\"", path, c + 4);
+			snprintf(err, errlen, "%s: line %zu: want \"NAME BIAS NNZ\"", path,
+			         line0 + c + 4);
 			goto out;
 		}
 		errno = 0;
 		m->bias[c] = strtod(bias, &end);
 		if (errno || *end || !isfinite(m->bias[c])) {
-			snprintf(err, errlen, "%s: line %zu: bad bias \"%s\"", path, c + 4, bias);
+			snprintf(err, errlen, "%s: line %zu: bad bias \"%s\"", path, line0 + c + 4,
+			         bias);
 			goto out;
 		}
 		for (size_t j = 0; j < c; j++) {
 			if (strcmp(m->names[j], name) == 0) {
 				snprintf(err, errlen, "%s: line %zu: class \"%s\" twice", path,
-				         c + 4, name);
+				         line0 + c + 4, name);
 				goto out;
 			}
 		}
@@ -536,7 +604,7 @@ int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t e
 		total += nnz[c];
 	}
 	if (read_line(fp, line, sizeof line) || strcmp(line, "data") != 0) {
-		snprintf(err, errlen, "%s: line %zu: want \"data\"", path, k + 4);
+		snprintf(err, errlen, "%s: line %zu: want \"data\"", path, line0 + k + 4);
 		goto out;
 	}
 	recs = malloc((total ? total : 1) * sizeof *recs);
@@ -567,10 +635,6 @@ int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t e
 			}
 		}
 	}
-	if (fgetc(fp) != EOF) {
-		snprintf(err, errlen, "%s: trailing bytes after the last weight", path);
-		goto out;
-	}
 	rc = fill_rows(m, recs, total);
 	if (rc)
 		goto out;
@@ -579,7 +643,6 @@ int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t e
 out:
 	if (rc == WD_ENOMEM)
 		snprintf(err, errlen, "%s: out of memory", path);
-	fclose(fp);
 	free(recs);
 	free(nnz);
 	wd_linear_free(m);

@@ -11,6 +11,8 @@
 #define WD_DETECT_LINEAR_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "detect/features.h"
 
@@ -19,6 +21,17 @@ struct wd_linear;
 int wd_linear_load(const char *path, struct wd_linear **out, char *err, size_t errlen);
 int wd_linear_save(const struct wd_linear *m, const char *path, char *err, size_t errlen);
 void wd_linear_free(struct wd_linear *m);
+/* The same from and to an open file, the model's lines and weights only, from its current
+ * position (a model within another file, detect/net); line0: the file's lines before it, for
+ * the line numbers of errors. */
+int wd_linear_read(FILE *fp, const char *path, size_t line0, struct wd_linear **out, char *err,
+                   size_t errlen);
+int wd_linear_write(const struct wd_linear *m, FILE *fp);
+/* A model of k classes (names, bias) from nu rows of weights: keys[r] (sorted, unique, each <
+ * WD_FEATURE_DIM) weighs w[r * k + c] for class c; features as recorded by a trained one. 0,
+ * WD_EINVAL or WD_ENOMEM. */
+int wd_linear_make(size_t k, const char *const *names, const double *bias, const uint32_t *keys,
+                   const float *w, size_t nu, unsigned features, struct wd_linear **out);
 size_t wd_linear_nclass(const struct wd_linear *m);
 const char *wd_linear_class(const struct wd_linear *m, size_t i);
 /* The index of the class called name, or -1. */
@@ -30,6 +43,9 @@ void wd_linear_predict(const struct wd_linear *m, const struct wd_features *f, d
  * wd_features_extract of the text, to rounding (the sums run in another order). 0 or
  * WD_ENOMEM. */
 int wd_linear_predict_keys(const struct wd_linear *m, struct wd_feature_keys *k, double *probs);
+/* The same before the sigmoid: margins[i] = w_i · f + b_i (a network's hidden layer, detect/net).
+ */
+int wd_linear_margins_keys(const struct wd_linear *m, struct wd_feature_keys *k, double *margins);
 /* The feature options (detect/features.h) the model was trained on: its inputs must be made the
  * same way. Stored on the file's "bits" line ("bits 20 lexicon"). */
 unsigned wd_linear_features(const struct wd_linear *m);

@@ -21,6 +21,7 @@
 #include "detect/dataset.h"
 #include "detect/features.h"
 #include "detect/linear.h"
+#include "detect/net.h"
 #include "detect/normalize.h"
 
 #define MAX_FILES     64
@@ -35,9 +36,12 @@ static void usage(FILE *f)
 	      "                    [--map LABEL=CLASS ...] [--split train|train+valid]\n"
 	      "                    [--by-category LABEL] [--map-file FILE]\n"
 	      "                    [--c C] [--l1] [--balance] [--lexicon]\n"
+	      "                    [--hidden H [--epochs E]]\n"
 	      "                    --out conf/models/NAME.model\n"
 	      "--lexicon adds the word-class features (intent x target) to the n-grams; the model\n"
-	      "records it, and warden makes its inputs the same way.\n",
+	      "records it, and warden makes its inputs the same way.\n"
+	      "--hidden trains a network of H hidden units (detect/net.h; two classes, not --c or\n"
+	      "--l1) for E passes over the data (default 2).\n",
 	      f);
 }
 
@@ -56,6 +60,7 @@ struct args {
 	int with_valid;
 	const char *by_category; /* only records with this label; their category is the class */
 	struct wd_train_opts opts;
+	struct wd_net_opts net; /* used when net.hidden > 0 (--hidden) */
 	const char *out;
 };
 
@@ -119,7 +124,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		int known = strcmp(o, "--data") == 0 || strcmp(o, "--classes") == 0 ||
 		            strcmp(o, "--map") == 0 || strcmp(o, "--split") == 0 ||
 		            strcmp(o, "--c") == 0 || strcmp(o, "--out") == 0 ||
-		            strcmp(o, "--by-category") == 0 || strcmp(o, "--map-file") == 0;
+		            strcmp(o, "--by-category") == 0 || strcmp(o, "--map-file") == 0 ||
+		            strcmp(o, "--hidden") == 0 || strcmp(o, "--epochs") == 0;
 		if (!known || i + 1 >= argc) {
 			fprintf(stderr, "warden train: %s %s\n", o,
 			        known ? "needs a value" : "is not an option");
@@ -188,9 +194,33 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return 2;
 			}
 			a->opts.c = c;
+		} else if (strcmp(o, "--hidden") == 0 || strcmp(o, "--epochs") == 0) {
+			char *end;
+			errno = 0;
+			unsigned long n = strtoul(v, &end, 10);
+			if (errno || *end || end == v || *v == '-' || n == 0 || n > 64) {
+				fprintf(stderr,
+				        "warden train: %s %s: want a whole number from 1 to 64\n",
+				        o, v);
+				return 2;
+			}
+			if (o[2] == 'h')
+				a->net.hidden = n;
+			else
+				a->net.epochs = (unsigned)n;
 		} else {
 			a->out = v;
 		}
+	}
+	if (a->net.epochs && !a->net.hidden) {
+		fprintf(stderr, "warden train: --epochs goes with --hidden\n");
+		return 2;
+	}
+	if (a->net.hidden && (a->opts.l1 || a->by_category)) {
+		fprintf(
+		    stderr,
+		    "warden train: --hidden trains a network: not with --l1 or --by-category\n");
+		return 2;
 	}
 	if (!a->ndata || !a->nclass || !a->out) {
 		fprintf(stderr, "warden train: --data, --classes and --out are required\n");
@@ -198,6 +228,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 	}
 	if (a->nclass < 2) {
 		fprintf(stderr, "warden train: --classes needs at least two names\n");
+		return 2;
+	}
+	if (a->net.hidden && a->nclass != 2) {
+		fprintf(stderr, "warden train: --hidden: a network has two classes, not %zu\n",
+		        a->nclass);
 		return 2;
 	}
 	for (size_t i = 0; i < a->nmap; i++) {
@@ -263,6 +298,7 @@ int wd_train_main(int argc, char **argv)
 	size_t nv = 0, nex = 0, skipped = 0;
 	struct wd_train_example *ex = NULL;
 	struct wd_linear *m = NULL;
+	struct wd_net *net = NULL;
 	struct wd_buf norm;
 	size_t count[MAX_CLASSES] = {0};
 	char err[1024];
@@ -319,23 +355,36 @@ int wd_train_main(int argc, char **argv)
 		nex++;
 	}
 	double t1 = now();
-	if (wd_linear_train(ex, nex, a.classes, a.nclass, &a.opts, &m, err, sizeof err)) {
+	if (a.net.hidden) {
+		a.net.balance = a.opts.balance;
+		a.net.features = a.opts.features;
+		if (wd_net_train(ex, nex, a.classes, &a.net, &net, err, sizeof err) ||
+		    wd_net_save(net, a.out, err, sizeof err)) {
+			fprintf(stderr, "warden train: %s\n", err);
+			goto out;
+		}
+	} else if (wd_linear_train(ex, nex, a.classes, a.nclass, &a.opts, &m, err, sizeof err) ||
+	           wd_linear_save(m, a.out, err, sizeof err)) {
 		fprintf(stderr, "warden train: %s\n", err);
 		goto out;
 	}
 	double t2 = now();
-	if (wd_linear_save(m, a.out, err, sizeof err)) {
-		fprintf(stderr, "warden train: %s\n", err);
-		goto out;
-	}
 	fprintf(stderr, "warden train: %zu records read, %zu used (%s split), %zu skipped\n", nv,
 	        nex, a.with_valid ? "train+valid" : "train", skipped);
 	for (size_t c = 0; c < a.nclass; c++)
 		fprintf(stderr, "  %-20s %zu examples\n", a.classes[c], count[c]);
-	fprintf(stderr, "warden train: %s LR, C=%g%s: features %.2fs, training %.2fs\n",
-	        a.opts.l1 ? "L1" : "L2", a.opts.c, a.opts.balance ? ", balanced" : "", t1 - t0,
-	        t2 - t1);
-	print_nnz(a.out);
+	if (a.net.hidden) {
+		fprintf(stderr,
+		        "warden train: network, %zu hidden units, %u passes%s: features %.2fs, "
+		        "training %.2fs\n",
+		        a.net.hidden, a.net.epochs ? a.net.epochs : 2,
+		        a.opts.balance ? ", balanced" : "", t1 - t0, t2 - t1);
+	} else {
+		fprintf(stderr, "warden train: %s LR, C=%g%s: features %.2fs, training %.2fs\n",
+		        a.opts.l1 ? "L1" : "L2", a.opts.c, a.opts.balance ? ", balanced" : "",
+		        t1 - t0, t2 - t1);
+		print_nnz(a.out);
+	}
 	fprintf(stderr, "warden train: wrote %s\n", a.out);
 	status = 0;
 out:
@@ -343,6 +392,7 @@ out:
 		wd_features_free(&ex[i].f);
 	free(ex);
 	wd_linear_free(m);
+	wd_net_free(net);
 	wd_dataset_free(v, nv);
 	wd_buf_free(&norm);
 	free(a.classbuf);
