@@ -56,6 +56,29 @@ TEST(window_discount_errors_name_the_key)
 	}
 }
 
+TEST(network_errors_name_the_key)
+{
+	char *err;
+	CHECK(harm(", \"network\": 3", &err) == NULL);
+	CHECK(err && strstr(err, "network: must be a path") != NULL);
+	free(err);
+	CHECK(harm(", \"network\": \"conf/models/harm.model\"", &err) == NULL);
+	CHECK(err && strstr(err, "not a warden network") != NULL);
+	free(err);
+	CHECK(harm(", \"network\": \"conf/models/none.model\"", &err) == NULL);
+	CHECK(err && strstr(err, "conf/models/none.model") != NULL);
+	free(err);
+	/* a network needs the linear model it is averaged with */
+	json_t *c = json_loads("{\"rules\": \"conf/rules\", \"network\": \"x.model\"}", 0, NULL);
+	void *self = NULL;
+	err = NULL;
+	CHECK_EQ_INT(wd_checker_harm.init(c, &self, &err), WD_EINVAL);
+	CHECK(err && strstr(err, "network: goes with a model") != NULL);
+	free(err);
+	wd_checker_harm.destroy(self);
+	json_decref(c);
+}
+
 /* The verdict of the checker for text as the user's request (answer 0) or as the answer. */
 static struct wd_verdict judge(void *self, const char *text, int answer)
 {
@@ -280,6 +303,7 @@ TEST(earlier_turns_are_scored)
 int main(void)
 {
 	RUN(window_discount_errors_name_the_key);
+	RUN(network_errors_name_the_key);
 	RUN(requests_in_windows_answers_whole);
 	RUN(short_pretext_read_in_windows);
 	RUN(short_messages_lean_benign);
