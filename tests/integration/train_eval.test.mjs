@@ -175,6 +175,33 @@ test('eval: a remote guard model is waited for and measured', async () => {
   }
 });
 
+// A network (--hidden) beside the linear model: the same bytes from the same data, and the harm
+// checker that averages the two finds the held-out harmful requests.
+test('train --hidden: a network, deterministic, averaged with the model by eval', () => {
+  const train = (out) => warden('train', '--data', 'data.jsonl', '--classes', 'benign,harmful',
+    '--balance', '--hidden', '4', '--epochs', '40', '--out', out);
+  const a = train('n.model');
+  assert.equal(a.code, 0, a.err);
+  assert.match(a.err, /network, 4 hidden units, 40 passes, balanced/);
+  assert.equal(train('n2.model').code, 0);
+  assert.deepEqual(fs.readFileSync(file('n.model')), fs.readFileSync(file('n2.model')));
+  assert.match(fs.readFileSync(file('n.model'), 'latin1'), /^warden-net 1\nclasses benign harmful\n/);
+  fs.writeFileSync(file('net.yaml'), 'checkers:\n  - id: harm\n    type: harm\n' +
+    '    phases: [request]\n    threshold: 0.5\n    config: {model: m.model, network: n.model}\n');
+  const r = warden('eval', '-c', 'net.yaml', '--checker', 'harm', '--data', 'data.jsonl',
+    '--format', 'json', '--target-fpr', '0.05');
+  assert.equal(r.code, 0, r.err);
+  const all = JSON.parse(r.out).harm.files.find((t) => t.name === 'ALL');
+  assert.ok(all.recall >= 0.85, `recall ${all.recall}`);
+  assert.ok(all.false_positive_rate <= 0.1, `fpr ${all.false_positive_rate}`);
+  // a network file where a linear model belongs, and the other way round, are refused by name
+  fs.writeFileSync(file('swap.yaml'), 'checkers:\n  - id: harm\n    type: harm\n' +
+    '    phases: [request]\n    threshold: 0.5\n    config: {model: n.model, network: m.model}\n');
+  const swap = warden('eval', '-c', 'swap.yaml', '--checker', 'harm', '--data', 'data.jsonl');
+  assert.equal(swap.code, 1);
+  assert.match(swap.err, /n\.model: not a warden linear model/);
+});
+
 test('eval and train refuse bad arguments', () => {
   const fpr = warden('eval', '--checker', 'harm', '--data', 'data.jsonl', '--target-fpr', '2');
   assert.equal(fpr.code, 2);
@@ -190,4 +217,21 @@ test('eval and train refuse bad arguments', () => {
     '--out', 'x.model');
   assert.notEqual(missing.code, 0);
   assert.match(missing.err, /absent\.jsonl/);
+  const net = (...extra) => warden('train', '--data', 'data.jsonl', '--classes', 'benign,harmful',
+    '--out', 'x.model', ...extra);
+  const cases = [
+    [['--hidden', '0'], /--hidden 0: want a whole number from 1 to 64/],
+    [['--hidden', '65'], /--hidden 65: want a whole number from 1 to 64/],
+    [['--epochs', '3'], /--epochs goes with --hidden/],
+    [['--hidden', '4', '--l1'], /--hidden trains a network: not with --l1 or --by-category/],
+  ];
+  for (const [extra, want] of cases) {
+    const r = net(...extra);
+    assert.equal(r.code, 2, extra.join(' '));
+    assert.match(r.err, want);
+  }
+  const three = warden('train', '--data', 'data.jsonl', '--classes', 'benign,harmful,other',
+    '--hidden', '4', '--out', 'x.model');
+  assert.equal(three.code, 2);
+  assert.match(three.err, /a network has two classes, not 3/);
 });
