@@ -485,7 +485,8 @@ static int score(const struct wd_classifier *c, struct prepared *p, struct wd_fe
 				return rc;
 			out->model_p = probs[c->cls];
 			double pn;
-			if (c->net && out->model_p >= WD_CLASSIFY_NET_FROM) {
+			double from = c->net_from > 0 ? c->net_from : WD_CLASSIFY_NET_FROM;
+			if (c->net && out->model_p >= from) {
 				rc = wd_net_predict_keys(c->net, k, &pn);
 				if (rc)
 					return rc;
@@ -560,9 +561,10 @@ static int score(const struct wd_classifier *c, struct prepared *p, struct wd_fe
  * 1 KB prompt has half as many (1.2 sentences, 160 bytes, on average). */
 #define WINDOW_ASKS (1u << WD_LEX_HOWTO | 1u << WD_LEX_MAKE | 1u << WD_LEX_OBTAIN)
 
-/* A window reaches the rule packs from this model probability (a whole text from
- * WD_CLASSIFY_RULE_GATE): a sentence out of its context often reads above 0.6, and make eval's
- * tables are the same from 0.6 to 0.9, with a fifth less time for windows on benign prompts. */
+/* A window reaches the rule packs, and the network (classify.h), from this model probability (a
+ * whole text from WD_CLASSIFY_RULE_GATE and WD_CLASSIFY_NET_FROM): a sentence out of its context
+ * often reads above 0.6, and make eval's tables are the same from 0.6 to 0.9, with a fifth less
+ * time for windows on benign prompts. */
 #define WINDOW_RULE_GATE 0.9
 
 /* One window t[s, e) of the prepared text p, pulled toward the benign prior below short_words
@@ -578,6 +580,7 @@ static int score_window(const struct wd_classifier *c, struct prepared *p, size_
 	struct wd_classifier wc = *c;
 	wc.rules_always = 0;
 	wc.short_words = short_words;
+	wc.net_from = WINDOW_RULE_GATE;
 	if (rc == WD_OK)
 		rc = score(&wc, p, &p->window, s, e - s, count_words(t + s, e - s),
 		           WINDOW_RULE_GATE, &w, &zw);

@@ -22,8 +22,10 @@ struct wd_classifier {
 	struct wd_linear *model; /* may be NULL: rules only */
 	int cls;                 /* index of the positive class in model */
 	/* may be NULL: a network (detect/net) that reads the texts the model gives at least
-	 * WD_CLASSIFY_NET_FROM; their log-odds are averaged (wd_classifier_load_net) */
+	 * net_from (0: WD_CLASSIFY_NET_FROM); their log-odds are averaged (wd_classifier_load_net)
+	 */
 	struct wd_net *net;
+	double net_from;
 	struct wd_matcher *rules; /* may be NULL: model only */
 	unsigned kinds;           /* bit (1 << wd_rule_kind) for each kind that counts */
 	size_t max_bytes;         /* of text looked at */
@@ -104,7 +106,10 @@ int wd_classifier_load(struct wd_classifier *c, const char *model, const char *p
  * text at least WD_CLASSIFY_NET_FROM, the model's probability is replaced by the one of the mean
  * of the two log-odds. Two learners that read a text differently err on different texts: on the
  * harm sets' validation split the mean ranks harmful requests better than either. Below, the
- * model's alone: the network would seldom lift such a text, and most texts stay there. */
+ * model's alone: the network would seldom lift such a text, and most texts stay there. A window
+ * of a longer text (above) is averaged from 0.9, where it reaches the rule packs: below, it
+ * seldom decides (make eval's tables are the same from 0.2 to 0.9), and the network reads a
+ * fifth as many windows of benign prompts. */
 #define WD_CLASSIFY_NET_FROM 0.2
 int wd_classifier_load_net(struct wd_classifier *c, const char *path, const char *positive,
                            char *err, size_t errlen);
