@@ -106,11 +106,13 @@ int wd_classifier_load(struct wd_classifier *c, const char *model, const char *p
  * text at least WD_CLASSIFY_NET_FROM, the model's probability is replaced by the one of the mean
  * of the two log-odds. Two learners that read a text differently err on different texts: on the
  * harm sets' validation split the mean ranks harmful requests better than either. Below, the
- * model's alone: the network would seldom lift such a text, and most texts stay there. A window
- * of a longer text (above) is averaged from 0.9, where it reaches the rule packs: below, it
- * seldom decides (make eval's tables are the same from 0.2 to 0.9), and the network reads a
- * fifth as many windows of benign prompts. */
-#define WD_CLASSIFY_NET_FROM 0.2
+ * model's alone: the network seldom lifts such a text (from 0.2 instead, one validation record
+ * more is found, every other table of make eval the same), and it would cost a quarter more
+ * instructions on 1 KB of random words, which the model reads at 0.2-0.5. A window of a longer
+ * text (above) is averaged from 0.9, where it reaches the rule packs: below, it seldom decides
+ * (make eval's tables are the same from 0.2 to 0.9), and the network reads a fifth as many
+ * windows of benign prompts. */
+#define WD_CLASSIFY_NET_FROM 0.5
 int wd_classifier_load_net(struct wd_classifier *c, const char *path, const char *positive,
                            char *err, size_t errlen);
 /* Also compiles the strong rules of rules_dir apart (c->strong), for WD_RULES_STRONG: a text the

@@ -238,6 +238,16 @@ static void add_rows(const struct wd_linear *m, const uint32_t *rows, const floa
 		probs[1] = p1;
 		return;
 	}
+	if (k % 4 == 0) { /* a network's hidden layer (detect/net): four classes at a time */
+		for (size_t h = 0; h < nh; h++) {
+			const float *row = m->w + (size_t)rows[h] * k;
+			double v = vals[h];
+			for (size_t c = 0; c < k; c += 4)
+				for (size_t j = 0; j < 4; j++)
+					probs[c + j] += (double)row[c + j] * v;
+		}
+		return;
+	}
 	for (size_t h = 0; h < nh; h++) {
 		const float *row = m->w + (size_t)rows[h] * k;
 		double v = vals[h];
