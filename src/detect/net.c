@@ -223,9 +223,8 @@ static double *w_at(struct params *p, size_t row)
 	return p->x + row * p->h;
 }
 
-/* Adds one example's gradient (its weight times d loss / d params) to p->grad; returns its
- * log loss. */
-static double backprop(struct params *p, const struct sample *e)
+/* Adds one example's gradient (its weight times d log loss / d params) to p->grad. */
+static void backprop(struct params *p, const struct sample *e)
 {
 	size_t h = p->h;
 	double pre[MAX_HIDDEN], *b1 = p->x + p->nv * h, *v = b1 + h, b2 = v[h];
@@ -252,8 +251,6 @@ static double backprop(struct params *p, const struct sample *e)
 			for (size_t i = 0; i < e->n; i++)
 				p->grad[e->row[i] * h + j] += e->val[i] * dh;
 	}
-	double q = e->y ? prob : 1 - prob;
-	return -e->weight * log(q > 1e-15 ? q : 1e-15);
 }
 
 /* One Adam step from the gradient of a batch of size m (the L2 penalty on W alone), step t. */
