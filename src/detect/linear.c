@@ -710,8 +710,7 @@ static int train_binary(struct problem *prob, const struct wd_train_opts *o, dou
 	return WD_OK;
 }
 
-/* Rounds to what "%.9g" prints, so the bias survives a save/load unchanged. */
-static double round9(double v)
+double wd_round9(double v)
 {
 	char s[64];
 	snprintf(s, sizeof s, "%.9g", v);
@@ -831,7 +830,7 @@ int wd_linear_train(const struct wd_train_example *ex, size_t n, const char *con
 		rc = train_binary(&prob, o, w, &b, err, errlen);
 		if (rc)
 			goto out;
-		m->bias[c] = round9(b);
+		m->bias[c] = wd_round9(b);
 		if (nclass == 2)
 			m->bias[0] = -m->bias[1];
 		for (uint32_t j = 0; j < WD_FEATURE_DIM; j++) {

@@ -50,6 +50,10 @@ int wd_linear_margins_keys(const struct wd_linear *m, struct wd_feature_keys *k,
  * same way. Stored on the file's "bits" line ("bits 20 lexicon"). */
 unsigned wd_linear_features(const struct wd_linear *m);
 
+/* v rounded to what "%.9g" prints: a number trained here and written to a model file's header
+ * reads back the same, so a saved model predicts bit for bit what the trained one did. */
+double wd_round9(double v);
+
 /* ---- training (liblinear) ---- */
 
 struct wd_train_example {

@@ -65,14 +65,6 @@ int wd_net_predict_keys(const struct wd_net *n, struct wd_feature_keys *k, doubl
 
 /* ---- file ---- */
 
-/* Rounds to what "%.9g" prints, so a saved network predicts what the trained one did. */
-static double round9(double v)
-{
-	char s[32];
-	snprintf(s, sizeof s, "%.9g", v);
-	return strtod(s, NULL);
-}
-
 int wd_net_save(const struct wd_net *n, const char *path, char *err, size_t errlen)
 {
 	FILE *fp = fopen(path, "wb");
@@ -437,13 +429,13 @@ int wd_net_train(const struct wd_train_example *ex, size_t n, const char *const 
 	for (size_t j = 0; j < h; j++) {
 		snprintf(names[j], sizeof names[j], "h%zu", j);
 		np[j] = names[j];
-		b1[j] = round9(p.x[p.nv * h + j]);
-		net->v[j] = round9(p.x[p.nv * h + h + j]);
+		b1[j] = wd_round9(p.x[p.nv * h + j]);
+		net->v[j] = wd_round9(p.x[p.nv * h + h + j]);
 	}
 	for (size_t i = 0; i < p.nv * h; i++)
 		wf[i] = (float)(p.x[i] * idf[i / h]);
 	net->h = h;
-	net->b = round9(p.x[p.count - 1]);
+	net->b = wd_round9(p.x[p.count - 1]);
 	rc = wd_linear_make(h, np, b1, keys, wf, p.nv, o->features, &net->hidden);
 	if (rc)
 		goto out;

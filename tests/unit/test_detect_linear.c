@@ -12,38 +12,7 @@
 #include "detect/dataset.h"
 #include "detect/linear.h"
 #include "test.h"
-
-static char tmpdir[64];
-
-static const char *tmp(const char *name)
-{
-	static char p[4][128];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-	return p[k];
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-	FILE *fp = fopen(path, "wb");
-	fwrite(data, 1, n, fp);
-	fclose(fp);
-}
-
-static unsigned char *read_all(const char *path, size_t *n)
-{
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	long len = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	unsigned char *p = malloc((size_t)len + 1);
-	*n = fread(p, 1, (size_t)len, fp);
-	fclose(fp);
-	return p;
-}
+#include "tmpfiles.h"
 
 /* A features vector from (index, value) pairs given in increasing index order. */
 static void feat(struct wd_features *f, size_t n, const uint32_t *idx, const float *val)
@@ -507,8 +476,7 @@ TEST(dataset_errors)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/wd-linear-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (tmpdir_make("linear"))
 		return 1;
 	make_set();
 	RUN(train_predicts_separable);
@@ -522,9 +490,7 @@ int main(void)
 	RUN(dataset_errors);
 	for (int i = 0; i < NEX; i++)
 		feat_free(&ex[i].f);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	if (system(cmd) != 0)
+	if (tmpdir_remove())
 		return 1;
 	return DONE();
 }

@@ -14,17 +14,7 @@
 #include "detect/features.h"
 #include "detect/net.h"
 #include "test.h"
-
-static char tmpdir[64];
-
-static const char *tmp(const char *name)
-{
-	static char p[4][128];
-	static int k;
-	k = (k + 1) % 4;
-	snprintf(p[k], sizeof p[k], "%s/%s", tmpdir, name);
-	return p[k];
-}
+#include "tmpfiles.h"
 
 /* Fruit is class 1, weather class 0: short sentences from a few words each. */
 static const char *const fruit[] = {"apple", "pear", "plum", "cherry", "mango", "peach"};
@@ -84,20 +74,6 @@ TEST(learns_and_generalises)
 	CHECK(predict(n, "hail fog") < 0.2);
 	CHECK(predict(n, "again storm today wind") < 0.2);
 	wd_net_free(n);
-}
-
-static unsigned char *read_all(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	long n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	unsigned char *p = malloc((size_t)n + 1);
-	*len = fread(p, 1, (size_t)n, fp);
-	fclose(fp);
-	return p;
 }
 
 TEST(deterministic_and_saved_bit_for_bit)
@@ -248,8 +224,7 @@ TEST(classifier_averages_from_the_gate)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/wd-net-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (tmpdir_make("net"))
 		return 1;
 	make_set();
 	RUN(learns_and_generalises);
@@ -259,9 +234,7 @@ int main(void)
 	RUN(classifier_averages_from_the_gate);
 	for (int i = 0; i < NEX; i++)
 		wd_features_free(&ex[i].f);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	if (system(cmd) != 0)
+	if (tmpdir_remove())
 		return 1;
 	return DONE();
 }
