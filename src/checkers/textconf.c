@@ -138,6 +138,8 @@ json_t *wd_textconf_evidence(const struct wd_classification *c, const char *text
 		json_array_append_new(rules, json_string(c->hits[i]->id));
 	json_t *ev = json_pack("{s:f,s:f,s:o,s:s}", "model", c->model_p, "rules_weight", c->rules,
 	                       "rules", rules, "scope", scope);
+	if (c->net_p > 0) /* the network was asked: its own probability (model holds the mean) */
+		json_object_set_new(ev, "network", json_real(c->net_p));
 	if (c->strongest)
 		json_object_set_new(ev, "rule", json_string(c->strongest->id));
 	if (c->window[0]) /* a window of the text decided: it is the excerpt (normalised) */

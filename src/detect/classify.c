@@ -490,6 +490,7 @@ static int score(const struct wd_classifier *c, struct prepared *p, struct wd_fe
 				rc = wd_net_predict_keys(c->net, k, &pn);
 				if (rc)
 					return rc;
+				out->net_p = pn;
 				double zm = (logit(out->model_p) + logit(pn)) / 2;
 				out->model_p = 1.0 / (1.0 + exp(-zm));
 			}

@@ -87,9 +87,11 @@ enum wd_windows { WD_WINDOWS_HARM = 0, WD_WINDOWS_PARAGRAPHS = 1 };
 #define WD_CLASSIFY_SHORT_WORDS 8
 
 struct wd_classification {
-	double score;                    /* 0..1 */
-	double model_p;                  /* the model's probability alone (0.5 without a model) */
-	double rules;                    /* the sum of the counted rule weights */
+	double score;   /* 0..1 */
+	double model_p; /* the model's probability alone (0.5 without a model), with the network's
+	                 * averaged in when it was asked */
+	double net_p;   /* the network's own probability when it was asked, else 0 */
+	double rules;   /* the sum of the counted rule weights */
 	char category[64];               /* the strongest counted rule's category, or "" */
 	const struct wd_rule *strongest; /* that rule, or NULL */
 	const struct wd_rule *hits[8];   /* counted rules that matched (first 8) */
