@@ -1,6 +1,7 @@
 /* classify.h — one scorer shared by the harm and jailbreak checkers: text → wd_normalize →
- * hashed features → a linear model's probability for one class, combined in log-odds with the
- * weights of the rule-pack hits of chosen kinds:
+ * hashed features → a linear model's probability for one class (averaged in log-odds with a
+ * network's, where one is loaded), combined in log-odds with the weights of the rule-pack hits
+ * of chosen kinds:
  *     score = sigmoid(logit(p_model) + sum of matched rule weights)
  * so a clear intent rule can carry a text the model is unsure of, and a benign framing (negative
  * weight) can pull a look-alike below the threshold. No HTTP knowledge. */
@@ -21,9 +22,8 @@
 struct wd_classifier {
 	struct wd_linear *model; /* may be NULL: rules only */
 	int cls;                 /* index of the positive class in model */
-	/* may be NULL: a network (detect/net) that reads the texts the model gives at least
-	 * net_from (0: WD_CLASSIFY_NET_FROM); their log-odds are averaged (wd_classifier_load_net)
-	 */
+	/* may be NULL: a network averaged with the model (wd_classifier_load_net) on the texts the
+	 * model gives at least net_from (0: WD_CLASSIFY_NET_FROM) */
 	struct wd_net *net;
 	double net_from;
 	struct wd_matcher *rules; /* may be NULL: model only */

@@ -6,7 +6,8 @@
  *
  * Reads the records, keeps those of the chosen split whose label (after --map) is a class,
  * turns each text into features (normalise, then hashed n-grams) and trains one-vs-rest logistic
- * regression. The test split is never read for training, so `warden eval` on it is honest. */
+ * regression, or with --hidden H [--epochs E] a network of H hidden units (detect/net). The
+ * test split is never read for training, so `warden eval` on it is honest. */
 #include "detect/train_cmd.h"
 
 #include <errno.h>
