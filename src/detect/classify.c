@@ -484,9 +484,9 @@ static int score(const struct wd_classifier *c, struct prepared *p, struct wd_fe
 			if (rc)
 				return rc;
 			out->model_p = probs[c->cls];
-			double pn;
 			double from = c->net_from > 0 ? c->net_from : WD_CLASSIFY_NET_FROM;
 			if (c->net && out->model_p >= from) {
+				double pn;
 				rc = wd_net_predict_keys(c->net, k, &pn);
 				if (rc)
 					return rc;

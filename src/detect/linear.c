@@ -288,7 +288,6 @@ int wd_linear_predict_keys(const struct wd_linear *m, struct wd_feature_keys *k,
 
 int wd_linear_margins_keys(const struct wd_linear *m, struct wd_feature_keys *k, double *margins)
 {
-	double *probs = margins;
 	if (m->nu > k->tally_cap) {
 		uint32_t *t = realloc(k->tally, m->nu * sizeof *t);
 		if (!t)
@@ -316,7 +315,7 @@ int wd_linear_margins_keys(const struct wd_linear *m, struct wd_feature_keys *k,
 	n = k->ngram_keys + (lex ? k->lexicon : 0); /* the raw keys */
 	float inv = wd_features_scale(n), vals[BATCH];
 	for (size_t c = 0; c < m->k; c++)
-		probs[c] = m->bias[c];
+		margins[c] = m->bias[c];
 	for (size_t j = 0; j < u; j += BATCH) {
 		size_t nh = u - j < BATCH ? u - j : BATCH;
 		for (size_t h = 0; h < nh; h++) {
@@ -324,7 +323,7 @@ int wd_linear_margins_keys(const struct wd_linear *m, struct wd_feature_keys *k,
 			vals[h] = wd_features_tf(tally[r]) * inv;
 			tally[r] = 0; /* zero again for the next prediction */
 		}
-		add_rows(m, first + j, vals, nh, probs);
+		add_rows(m, first + j, vals, nh, margins);
 	}
 	return WD_OK;
 }

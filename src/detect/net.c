@@ -266,13 +266,14 @@ static int u64_cmp(const void *a, const void *b)
 }
 
 /* The vocabulary: keys in at least two examples, the vocab most common (ties: lower key), in
- * key order, into *keys; row_of[key] = its row or -1. Returns how many, or -1 (no memory). */
+ * key order, into *keys, and the examples each is in into *dfs; row_of[key] = its row or -1.
+ * Returns how many, or -1 (no memory). */
 static long choose_vocab(const struct wd_train_example *ex, size_t n, size_t vocab, int32_t *row_of,
-                         uint32_t **keys)
+                         uint32_t **keys, uint32_t **dfs)
 {
 	uint32_t *df = calloc(WD_FEATURE_DIM, sizeof *df);
 	uint64_t *cand = NULL;
-	uint32_t *chosen = NULL;
+	uint32_t *chosen = NULL, *chosen_df = NULL;
 	long nk = -1;
 	if (!df)
 		return -1;
@@ -284,7 +285,8 @@ static long choose_vocab(const struct wd_train_example *ex, size_t n, size_t voc
 		nc += df[k] >= 2;
 	cand = malloc((nc ? nc : 1) * sizeof *cand);
 	chosen = malloc((nc ? nc : 1) * sizeof *chosen);
-	if (!cand || !chosen)
+	chosen_df = malloc((nc ? nc : 1) * sizeof *chosen_df);
+	if (!cand || !chosen || !chosen_df)
 		goto out;
 	/* most examples first, then lower key: (UINT32_MAX - df, key) in ascending order */
 	nc = 0;
@@ -302,14 +304,17 @@ static long choose_vocab(const struct wd_train_example *ex, size_t n, size_t voc
 	for (uint32_t k = 0; k < WD_FEATURE_DIM; k++)
 		if (row_of[k] == 0) {
 			row_of[k] = (int32_t)nk;
+			chosen_df[nk] = df[k];
 			chosen[nk++] = k;
 		}
 	*keys = chosen;
-	chosen = NULL;
+	*dfs = chosen_df;
+	chosen = chosen_df = NULL;
 out:
 	free(df);
 	free(cand);
 	free(chosen);
+	free(chosen_df);
 	return nk;
 }
 
@@ -345,14 +350,14 @@ int wd_net_train(const struct wd_train_example *ex, size_t n, const char *const 
 	}
 	int rc = WD_ENOMEM;
 	int32_t *row_of = malloc(WD_FEATURE_DIM * sizeof *row_of);
-	uint32_t *keys = NULL, *rows = NULL;
+	uint32_t *keys = NULL, *dfs = NULL, *rows = NULL;
 	float *vals = NULL, *wf = NULL;
 	double *idf = NULL;
 	struct sample *s = NULL;
 	size_t *order = NULL;
 	struct params p = {0};
 	struct wd_net *net = NULL;
-	long nv = row_of ? choose_vocab(ex, n, vocab, row_of, &keys) : -1;
+	long nv = row_of ? choose_vocab(ex, n, vocab, row_of, &keys, &dfs) : -1;
 	if (nv < 0)
 		goto out;
 	/* each example's features in the vocabulary, as (row, value) */
@@ -391,10 +396,8 @@ int wd_net_train(const struct wd_train_example *ex, size_t n, const char *const 
 	idf = calloc(p.nv ? p.nv : 1, sizeof *idf);
 	if (!idf)
 		goto out;
-	for (size_t i = 0; i < at; i++)
-		idf[rows[i]] += 1;
 	for (size_t r = 0; r < p.nv; r++)
-		idf[r] = log((1.0 + (double)n) / (1.0 + idf[r])) + 1;
+		idf[r] = log((1.0 + (double)n) / (1.0 + dfs[r])) + 1;
 	for (size_t i = 0; i < at; i++)
 		vals[i] = (float)(vals[i] * idf[rows[i]]);
 	/* Glorot's uniform initialisation, as for a ReLU layer */
@@ -453,6 +456,7 @@ out:
 		snprintf(err, errlen, "out of memory");
 	free(row_of);
 	free(keys);
+	free(dfs);
 	free(rows);
 	free(vals);
 	free(wf);
